@@ -1,0 +1,205 @@
+"""The run config (TOML): data, roles, candidates. Validated up front with one-line errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from harness._errors import InputError
+
+BUILTIN_SMOLLM2 = "builtin/smollm2"
+_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password)", re.I)
+_PROVIDER = re.compile(r"^[a-z][a-z0-9_-]*/.+")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelSpec(_Strict):
+    """A model for a role or a candidate: an inspect model string plus generation settings."""
+
+    model: str
+    """Inspect model string (`openai/gpt-4o-mini`, `openai-api/<service>/<model>`, `hf/local`, `vllm/...`,
+    `anthropic/...`, `scripted/<name>`) or `builtin/smollm2` (the offline default)."""
+    base_url: str | None = None
+    model_args: dict[str, Any] = {}
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = Field(default=None, gt=0)
+    seed: int | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ModelSpec:
+        if not _PROVIDER.match(self.model):
+            raise ValueError(f"model {self.model!r} is not '<provider>/<name>'")
+        for key in self.model_args:
+            if _SECRET_KEY.search(key):
+                raise ValueError(f"model_args.{key} looks like a secret; secrets are never read from configs "
+                                 "(they would be copied into the run directory): set the provider's environment "
+                                 "variable instead, e.g. OPENAI_API_KEY")
+        if self.model.startswith("openai/") and self.base_url:
+            raise ValueError("a local or third-party OpenAI-compatible server must use "
+                             "'openai-api/<service>/<model>' (inspect sends unknown openai/ names to the "
+                             "Responses API and drops temperature)")
+        return self
+
+    def spec_hash(self) -> str:
+        """Hash of everything that changes this model's outputs (cache scope)."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+class PatientSpec(ModelSpec):
+    """The patient simulator role."""
+
+    temperature: float | None = 0.7
+    max_tokens: int | None = Field(default=160, gt=0)
+    seed: int | None = 0
+
+
+class JudgeSpec(ModelSpec):
+    """The judge role and how it judges."""
+
+    model: str = BUILTIN_SMOLLM2
+    mode: Literal["persona", "clinical"] = "persona"
+    granularity: Literal["per_criterion", "all"] = "per_criterion"
+    orders: Literal["both", "ab"] = "both"
+    structured: bool = False
+    temperature: float | None = 0.0
+    max_tokens: int | None = Field(default=512, gt=0)
+    seed: int | None = 0
+
+
+class CandidateSpec(_Strict):
+    """A candidate: a model (any inspect model string) or an imported responses file."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    model: str | None = None
+    responses: str | None = None
+    system_prompt: str | None = None
+    base_url: str | None = None
+    model_args: dict[str, Any] = {}
+    temperature: float | None = 0.7
+    top_p: float | None = None
+    max_tokens: int | None = Field(default=256, gt=0)
+    seed: int | None = 0
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CandidateSpec:
+        if (self.model is None) == (self.responses is None):
+            raise ValueError("give exactly one of `model` or `responses`")
+        if self.model is not None:
+            self.as_model()  # validates the model string and model_args
+        return self
+
+    def as_model(self) -> ModelSpec:
+        assert self.model is not None
+        return ModelSpec(model=self.model, base_url=self.base_url, model_args=self.model_args,
+                         temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens, seed=self.seed)
+
+    def spec_hash(self) -> str:
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+class DataSpec(_Strict):
+    scenarios: str = "builtin"
+    scenario_ids: list[str] | None = None
+    """Restrict to these scenario ids (in this order)."""
+    scenario_limit: int | None = Field(default=None, gt=0)
+    """Keep the first N scenarios (after `scenario_ids`)."""
+    personas: str = "builtin"
+    personas_per_scenario: int = Field(default=1, ge=0)
+    criteria: str = "therapeutic"
+    criteria_ids: list[str] | None = None
+    """Judge only these criteria of the set."""
+
+
+class DialogueSpec(_Strict):
+    turns: int = Field(default=1, ge=1)
+    stop_token: str = "[END]"
+    system_prompt: str | None = None
+    """Default candidate system prompt (a candidate's own `system_prompt` wins)."""
+
+
+class RunSpec(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    output_dir: str = "runs"
+    seed: int = 42
+    max_connections: int = Field(default=8, gt=0)
+    attempt_timeout: int | None = Field(default=None, gt=0)
+    """Seconds before one model call attempt is abandoned and retried (inspect's `attempt_timeout`)."""
+    max_retries: int | None = Field(default=None, ge=0)
+
+
+class RunConfig(_Strict):
+    """A whole run: everything `theraeval run` needs, nothing secret."""
+
+    run: RunSpec
+    data: DataSpec = DataSpec()
+    dialogue: DialogueSpec = DialogueSpec()
+    patient: PatientSpec | None = None
+    judge: JudgeSpec = JudgeSpec()
+    candidates: list[CandidateSpec]
+
+    @model_validator(mode="after")
+    def _check(self) -> RunConfig:
+        if len(self.candidates) < 2:
+            raise ValueError("a leaderboard needs at least 2 [[candidates]]")
+        names = [c.name for c in self.candidates]
+        dup = next((n for n in names if names.count(n) > 1), None)
+        if dup:
+            raise ValueError(f"duplicate candidate name {dup!r}")
+        if self.dialogue.turns > 1 and self.patient is None:
+            raise ValueError("multi-turn dialogues need a [patient] model (the candidate never plays the patient)")
+        return self
+
+
+def redact(value: Any) -> Any:
+    """Replace the values of secret-looking keys, at any depth, so error messages never echo a key."""
+    if isinstance(value, dict):
+        return {k: "***" if _SECRET_KEY.search(str(k)) else redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def _field_of(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
+    parts: list[str] = []
+    node: Any = data
+    for x in loc:
+        if isinstance(x, int) and isinstance(node, list) and x < len(node):
+            node = node[x]
+            name = node.get("name") if isinstance(node, dict) else None
+            parts[-1] = f"{parts[-1]}[{x}]" + (f"(name={name})" if name else "")
+        else:
+            parts.append(str(x))
+            node = node.get(x) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+def load_config(path: str | Path) -> tuple[RunConfig, dict[str, Any]]:
+    """Parse and validate a run config; returns the config and the raw TOML table (for the snapshot)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(p, "path", str(p), "config file not found", "pass the path of a run config .toml")
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(p, "toml", str(e), "malformed TOML", "fix the TOML syntax at the position shown") from None
+    try:
+        cfg = RunConfig.model_validate(raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = _field_of(tuple(err["loc"]), raw) or "config"
+        msg = err["msg"].removeprefix("Value error, ")
+        raise InputError(p, field, redact(err.get("input")), msg,
+                         "see docs/config.md for the run config fields") from None
+    return cfg, raw

@@ -1,0 +1,266 @@
+"""Run orchestration: validate everything, snapshot the inputs, then stage 1 and stage 2 via `eval_set`.
+
+Resumability comes from two mechanisms: `eval_set` skips tasks whose log is complete and retries
+incomplete ones (reusing their finished samples), and every model call goes through inspect's cache
+(never expiring, scoped by a hash of the model's spec, stored in `<run>/cache`), so a call that had
+completed before an interruption is never made again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+from inspect_ai import Task, eval_set
+from inspect_ai.log import EvalLog
+from inspect_ai.model import get_model
+
+from harness._config import CandidateSpec, RunConfig, load_config
+from harness._criteria import CriteriaSet, load_criteria
+from harness._endpoints import check_endpoints
+from harness._errors import InputError
+from harness._local_models import build_model
+from harness._personas import Persona
+from harness._responses import load_responses
+from harness._scenarios import Scenario
+from harness._sources import resolve_personas, resolve_scenarios
+from tasks.dialogue import DEFAULT_SYSTEM_PROMPT, dialogue
+from tasks.pairwise import pairwise
+
+logger = logging.getLogger(__name__)
+
+
+class StageError(RuntimeError):
+    """A stage did not complete (after retries); re-running the same command resumes it."""
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A validated run: config, resolved inputs, and where everything goes."""
+
+    cfg: RunConfig
+    config_path: Path
+    run_dir: Path
+    scenarios: list[Scenario]
+    personas: list[Persona]
+    criteria: CriteriaSet
+
+    def inputs(self) -> dict[str, Path]:
+        """Snapshot paths; their names carry a content hash so changed inputs mean new tasks."""
+        d = self.run_dir / "inputs"
+        return {
+            "scenarios": d / f"scenarios-{_hash_jsonl(self.scenarios)}.jsonl",
+            "personas": d / f"personas-{_hash_jsonl(self.personas)}.jsonl",
+            "criteria": d / f"criteria-{self.criteria.hash}.toml",
+        }
+
+    def responses_path(self, c: CandidateSpec) -> Path:
+        assert c.responses is not None
+        p = Path(c.responses).expanduser()
+        return p if p.is_absolute() else self.config_path.parent / p
+
+
+def _jsonl(items: list[Any]) -> str:
+    return "".join(json.dumps(x.model_dump(mode="json"), sort_keys=True, ensure_ascii=False) + "\n" for x in items)
+
+
+def _hash_jsonl(items: list[Any]) -> str:
+    return hashlib.sha256(_jsonl(items).encode()).hexdigest()[:12]
+
+
+BUILTIN_CONFIGS = Path(__file__).resolve().parent / "configs"
+
+
+def config_file(spec: str | Path) -> Path:
+    """A config path, or the name of a bundled config (`quickstart`, ...)."""
+    p = Path(spec)
+    if not p.exists() and not p.suffix and (BUILTIN_CONFIGS / f"{spec}.toml").is_file():
+        return BUILTIN_CONFIGS / f"{spec}.toml"
+    return p
+
+
+def plan_run(config_path: str | Path) -> RunPlan:
+    """Load and validate the config and every file it points at; nothing is written."""
+    path = config_file(config_path).resolve()
+    cfg, _ = load_config(path)
+    base = path.parent
+    scenarios = resolve_scenarios(cfg.data.scenarios, base)
+    if cfg.data.scenario_ids is not None:
+        by_id = {s.id: s for s in scenarios}
+        missing = [i for i in cfg.data.scenario_ids if i not in by_id]
+        if missing:
+            raise InputError(path, "data.scenario_ids", missing[0], "unknown scenario id",
+                             f"use ids from {cfg.data.scenarios}")
+        scenarios = [by_id[i] for i in cfg.data.scenario_ids]
+    if cfg.data.scenario_limit is not None:
+        scenarios = scenarios[: cfg.data.scenario_limit]
+    personas = resolve_personas(cfg.data.personas, base)
+    spec = cfg.data.criteria
+    crit_path = base / spec if spec.endswith(".toml") and not Path(spec).is_absolute() else spec
+    criteria = load_criteria(crit_path)
+    if cfg.data.criteria_ids is not None:
+        criteria = criteria.subset(cfg.data.criteria_ids, path)
+    run_dir = (Path(cfg.run.output_dir).expanduser() / cfg.run.name).resolve()  # relative to the working directory
+    plan = RunPlan(cfg, path, run_dir, scenarios, personas, criteria)
+    for c in cfg.candidates:
+        if c.responses is not None:
+            load_responses(plan.responses_path(c), [s.id for s in scenarios])
+    check_endpoints(cfg, path)
+    return plan
+
+
+def write_inputs(plan: RunPlan) -> None:
+    """Snapshot the validated inputs into `<run>/inputs` (atomic writes; content-addressed names)."""
+    paths = plan.inputs()
+    paths["scenarios"].parent.mkdir(parents=True, exist_ok=True)
+    contents = {
+        "scenarios": _jsonl(plan.scenarios),
+        "personas": _jsonl(plan.personas),
+        "criteria": _criteria_toml(plan.criteria),
+    }
+    for key, p in paths.items():
+        if not p.exists():
+            _atomic_write(p, contents[key])
+    _atomic_write(plan.run_dir / "inputs" / "config.toml", plan.config_path.read_text(encoding="utf-8"))
+
+
+def _criteria_toml(cs: CriteriaSet) -> str:
+    def q(s: str) -> str:
+        return json.dumps(s, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+    lines = [f"name = {q(cs.name)}", f"version = {q(cs.version)}", f"description = {q(cs.description)}", ""]
+    for c in cs.criteria:
+        lines.append("[[criteria]]")
+        lines += [f"{k} = {q(v)}" for k, v in c.model_dump().items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _eval_options(plan: RunPlan, display: str | None) -> dict[str, Any]:
+    run = plan.cfg.run
+    opts: dict[str, Any] = dict(
+        max_connections=run.max_connections,
+        retry_attempts=3,
+        retry_wait=1,
+        log_dir_allow_dirty=True,  # logs of removed candidates/inputs stay; the stage index says what is current
+        display=display,
+        log_level="warning",
+    )
+    if run.attempt_timeout is not None:
+        opts["attempt_timeout"] = run.attempt_timeout
+    if run.max_retries is not None:
+        opts["max_retries"] = run.max_retries
+    return opts
+
+
+def _use_run_cache(plan: RunPlan) -> None:
+    # inspect reads INSPECT_CACHE_DIR on every cache access; the run owns its cache.
+    os.environ["INSPECT_CACHE_DIR"] = str(plan.run_dir / "cache")
+
+
+def _finished(ok: bool, logs: list[EvalLog], stage: str) -> None:
+    bad = [lg for lg in logs if lg.status != "success"]
+    if not ok or bad:
+        detail = "; ".join(f"{lg.eval.task} ({lg.status}): {lg.error.message if lg.error else ''}" for lg in bad)
+        raise StageError(f"{stage} did not complete: {detail or 'see the logs'}. Re-run to resume.")
+
+
+def stage1(plan: RunPlan, display: str | None = None) -> dict[str, Path]:
+    """Dialogues of every candidate; returns candidate name -> stage-1 log path."""
+    write_inputs(plan)
+    _use_run_cache(plan)
+    cfg, paths = plan.cfg, plan.inputs()
+    tasks: list[Task] = []
+    for c in cfg.candidates:
+        model = build_model(c.as_model()) if c.model else get_model("none")
+        t = dialogue(
+            candidate=c.name,
+            scenarios=str(paths["scenarios"]),
+            personas=str(paths["personas"]),
+            personas_per_scenario=cfg.data.personas_per_scenario,
+            seed=cfg.run.seed,
+            turns=cfg.dialogue.turns,
+            system_prompt=c.system_prompt or cfg.dialogue.system_prompt or DEFAULT_SYSTEM_PROMPT,
+            responses=str(plan.responses_path(c)) if c.responses else None,
+            stop_token=cfg.dialogue.stop_token,
+            patient_temperature=cfg.patient.temperature if cfg.patient and cfg.patient.temperature else 0.0,
+            patient_seed=cfg.patient.seed if cfg.patient and cfg.patient.seed is not None else 0,
+            patient_max_tokens=cfg.patient.max_tokens if cfg.patient and cfg.patient.max_tokens else 160,
+            cache_scope=c.spec_hash() if c.model else None,
+        )
+        t.model = model
+        tasks.append(t)
+    roles = {"patient": build_model(cfg.patient)} if cfg.patient is not None and cfg.dialogue.turns > 1 else None
+    out_dir = plan.run_dir / "stage1"
+    ok, logs = eval_set(tasks, log_dir=str(out_dir), model_roles=roles, **_eval_options(plan, display))
+    _finished(ok, logs, "stage 1")
+    index = {str(lg.eval.metadata["candidate"]): Path(lg.location).name for lg in logs}  # type: ignore[index]
+    _atomic_write(out_dir / "index.json", json.dumps(index, indent=2, sort_keys=True))
+    return {name: out_dir / rel for name, rel in index.items()}
+
+
+def stage1_logs(run_dir: Path) -> dict[str, Path]:
+    """The current stage-1 log of each candidate (from the stage index)."""
+    index = run_dir / "stage1" / "index.json"
+    if not index.is_file():
+        raise InputError(index, "stage1", str(index), "no stage-1 results in this run", "run `theraeval stage1` first")
+    return {k: run_dir / "stage1" / v for k, v in json.loads(index.read_text()).items()}
+
+
+def stage2(plan: RunPlan, display: str | None = None) -> list[Path]:
+    """Judge every candidate pair (in config order: a is the earlier candidate)."""
+    write_inputs(plan)
+    _use_run_cache(plan)
+    cfg, paths = plan.cfg, plan.inputs()
+    logs1 = stage1_logs(plan.run_dir)
+    missing = [c.name for c in cfg.candidates if c.name not in logs1]
+    if missing:
+        raise InputError(plan.config_path, "candidates", missing[0], "candidate has no stage-1 dialogues",
+                         "run `theraeval stage1` (or `theraeval run`) first")
+    j = cfg.judge
+    tasks = [
+        pairwise(
+            log_a=str(logs1[a.name]), log_b=str(logs1[b.name]), criteria=str(paths["criteria"]), mode=j.mode,
+            personas=str(paths["personas"]), personas_per_scenario=cfg.data.personas_per_scenario,
+            seed=cfg.run.seed, granularity=j.granularity, orders=j.orders,
+            judge_temperature=j.temperature or 0.0, judge_seed=j.seed or 0, judge_max_tokens=j.max_tokens or 512,
+            structured=j.structured, cache_scope=j.spec_hash(),
+        )
+        for a, b in combinations(cfg.candidates, 2)
+    ]
+    out_dir = plan.run_dir / "stage2"
+    ok, logs = eval_set(tasks, log_dir=str(out_dir), model="none", model_roles={"judge": build_model(j)},
+                        **_eval_options(plan, display))
+    _finished(ok, logs, "stage 2")
+    index = [{"candidate_a": lg.eval.metadata["candidate_a"], "candidate_b": lg.eval.metadata["candidate_b"],  # type: ignore[index]
+              "log": Path(lg.location).name} for lg in logs]
+    _atomic_write(out_dir / "index.json", json.dumps(index, indent=2, sort_keys=True))
+    return [out_dir / str(x["log"]) for x in index]
+
+
+def stage2_logs(run_dir: Path) -> list[Path]:
+    """The current stage-2 logs (from the stage index)."""
+    index = run_dir / "stage2" / "index.json"
+    if not index.is_file():
+        raise InputError(index, "stage2", str(index), "no stage-2 results in this run", "run `theraeval stage2` first")
+    return [run_dir / "stage2" / x["log"] for x in json.loads(index.read_text())]
+
+
+def clean_run(run_dir: Path) -> None:
+    """Delete a run directory (logs, cache, tables)."""
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+

@@ -1,0 +1,53 @@
+"""The plain-text win-rate summary written next to the verdict table after every run.
+
+It reads only the verdict table and uses `harness.stats` (the full leaderboard, with Bradley-Terry,
+significance and bias diagnostics, is `theraeval leaderboard`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from harness.stats import average_win_rates, head_to_heads
+
+
+def summary_table(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Per criterion (in the criteria set's order) and candidate: the paper's average win rate over opponents
+    (ties in the denominator, unscored excluded and counted), ties-as-half, Wilson interval, counts; in %."""
+    rates = average_win_rates(head_to_heads(verdicts))
+    for col in ("win_rate", "wilson_low", "wilson_high", "win_rate_half"):
+        rates[col] = rates[col] * 100
+    rank = {c: i for i, c in enumerate(dict.fromkeys(verdicts["criterion"]))}
+    rates = rates.assign(_rank=rates["criterion"].map(rank))
+    rates = rates.sort_values(["_rank", "win_rate"], ascending=[True, False], kind="stable", na_position="last")
+    return rates.drop(columns="_rank").reset_index(drop=True)
+
+
+def format_summary(verdicts: pd.DataFrame) -> str:
+    """A readable fixed-width summary of a run's verdict table."""
+    if verdicts.empty:
+        return "No verdicts.\n"
+    first = verdicts.iloc[0]
+    h2h = head_to_heads(verdicts)
+    calls = len(verdicts)
+    unscored_calls = int((verdicts["verdict"] == "unscored").sum())
+    lines = [
+        f"theraeval run {first.run}: judge {first.judge_model} ({first.judge_kind}, {first.judge_mode}), "
+        f"criteria {first.criteria_set} [{first.criteria_hash}]",
+        f"{len(h2h)} head-to-heads from {calls} judge verdicts; unscored verdicts: {unscored_calls} "
+        f"({100 * unscored_calls / calls:.1f}%); position flips: {100 * h2h['position_flip'].mean():.1f}% "
+        "of head-to-heads",
+        "win% = mean over opponents of wins / scored head-to-heads (ties count in the denominator, as in the "
+        "paper); half% counts ties as half a win; 95% Wilson interval on pooled counts.",
+    ]
+    table = summary_table(verdicts)
+    width = max(9, *(len(c) for c in table["candidate"]))
+    for crit, grp in table.groupby("criterion", sort=False):
+        lines += ["", f"[{crit}]",
+                  f"{'candidate':<{width}}  {'win%':>6}  {'95% CI':>13}  {'half%':>6}  {'W-T-L':>11}  unscored"]
+        for r in grp.itertuples():
+            ci = f"{r.wilson_low:5.1f}-{r.wilson_high:5.1f}"
+            wtl = f"{r.wins}-{r.ties}-{r.losses}"
+            lines.append(f"{r.candidate:<{width}}  {r.win_rate:6.1f}  {ci:>13}  {r.win_rate_half:6.1f}  "
+                         f"{wtl:>11}  {r.n_unscored}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,203 @@
+"""The `theraeval` command line. Bad input ends with one line naming file, field, value and fix (exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from math import comb
+from pathlib import Path
+
+from harness._errors import InputError
+
+logger = logging.getLogger("harness")
+
+
+def _plan(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from harness._run import plan_run
+
+    return plan_run(args.config)
+
+
+def _verdicts_and_summary(run_dir: Path) -> str:
+    from harness._run import stage2_logs
+    from harness._summary import format_summary
+    from harness._verdicts import build_verdicts, write_verdicts
+
+    df = build_verdicts(stage2_logs(run_dir), run_dir.name)
+    write_verdicts(df, run_dir / "verdicts.parquet")
+    text = format_summary(df)
+    (run_dir / "summary.txt").write_text(text, encoding="utf-8")
+    return text
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness._run import stage1, stage2
+
+    plan = _plan(args)
+    if args.dry_run:
+        print(dry_run(plan))
+        return 0
+    stage1(plan, display=args.display)
+    stage2(plan, display=args.display)
+    print(_verdicts_and_summary(plan.run_dir))
+    print(f"Run directory: {plan.run_dir}")
+    return 0
+
+
+def cmd_stage1(args: argparse.Namespace) -> int:
+    from harness._run import stage1
+
+    logs = stage1(_plan(args), display=args.display)
+    for name, path in logs.items():
+        print(f"{name}: {path}")
+    return 0
+
+
+def cmd_stage2(args: argparse.Namespace) -> int:
+    from harness._run import stage2
+
+    plan = _plan(args)
+    stage2(plan, display=args.display)
+    print(_verdicts_and_summary(plan.run_dir))
+    return 0
+
+
+def cmd_verdicts(args: argparse.Namespace) -> int:
+    run_dir = Path(args.run_dir)
+    if not run_dir.is_dir():
+        raise InputError(run_dir, "run_dir", str(run_dir), "not a run directory", "pass runs/<run name>")
+    print(_verdicts_and_summary(run_dir))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    plan = _plan(args)
+    print(f"OK: {len(plan.cfg.candidates)} candidates, {len(plan.scenarios)} scenarios, {len(plan.personas)} "
+          f"personas, criteria {plan.criteria.name} [{plan.criteria.hash}] {plan.criteria.ids}")
+    return 0
+
+
+def dry_run(plan) -> str:  # type: ignore[no-untyped-def]
+    """Upper bounds on the model calls a run makes (before any cache hit)."""
+    from harness._design import assign_personas
+
+    cfg = plan.cfg
+    turns = cfg.dialogue.turns
+    k = cfg.data.personas_per_scenario
+    per_scenario = len(next(iter(assign_personas(["x"], [p.id for p in plan.personas], k, 0).values())))
+    dialogues = len(plan.scenarios) * (per_scenario if turns > 1 else 1)
+    model_cands = sum(1 for c in cfg.candidates if c.model)
+    cand_calls = model_cands * dialogues * turns
+    patient_calls = model_cands * dialogues * (turns - 1)
+    judged = len(plan.scenarios) * (per_scenario if cfg.judge.mode == "persona" or turns > 1 else 1)
+    per_sample = (len(plan.criteria.ids) if cfg.judge.granularity == "per_criterion" else 1) * (
+        2 if cfg.judge.orders == "both" else 1)
+    pairs = comb(len(cfg.candidates), 2)
+    judge_calls = pairs * judged * per_sample
+    return (f"stage 1: {dialogues} dialogues x {len(cfg.candidates)} candidates: <= {cand_calls} candidate calls, "
+            f"<= {patient_calls} patient calls\n"
+            f"stage 2: {pairs} pairs x {judged} comparisons x {per_sample} calls: <= {judge_calls} judge calls\n"
+            "(cached calls from earlier runs are free; only new candidates, pairs or inputs cost calls)")
+
+
+def cmd_personas_from_survey(args: argparse.Namespace) -> int:
+    from harness._survey import personas_from_survey, write_personas_jsonl
+
+    personas = personas_from_survey(args.survey, prefix=args.prefix)
+    write_personas_jsonl(personas, args.output)
+    print(f"wrote {len(personas)} personas to {args.output}")
+    return 0
+
+
+def cmd_personas_show(args: argparse.Namespace) -> int:
+    from harness._sources import resolve_personas
+
+    by_id = {p.id: p for p in resolve_personas(args.personas)}
+    if args.persona_id not in by_id:
+        raise InputError(args.personas, "persona_id", args.persona_id, "unknown persona",
+                         f"use one of {sorted(by_id)[:5]}...")
+    p = by_id[args.persona_id]
+    print(p.judge_prompt() if args.judge else p.patient_prompt("[END]"))
+    return 0
+
+
+def cmd_criteria(args: argparse.Namespace) -> int:
+    from harness._criteria import builtin_criteria_sets, load_criteria
+
+    for name in [args.set] if args.set else builtin_criteria_sets():
+        cs = load_criteria(name)
+        print(f"{cs.name} v{cs.version} [{cs.hash}]: {', '.join(cs.ids)}")
+    return 0
+
+
+def cmd_models_prepare(args: argparse.Namespace) -> int:
+    from harness._local_models import ensure_smollm2
+
+    print(ensure_smollm2())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="theraeval", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(name: str, fn: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help)
+        p.add_argument("config", help="run config (.toml)")
+        p.add_argument("--display", default=None, choices=["full", "conversation", "rich", "plain", "log", "none"],
+                       help="inspect progress display")
+        p.set_defaults(fn=fn)
+        return p
+
+    run = with_config("run", cmd_run, "stage 1 + stage 2 + verdict table + summary")
+    run.add_argument("--dry-run", action="store_true", help="print the number of model calls and stop")
+    with_config("stage1", cmd_stage1, "stage 1 only: dialogues of every candidate")
+    with_config("stage2", cmd_stage2, "stage 2 only: judge every candidate pair (needs stage 1)")
+    with_config("validate", cmd_validate, "validate a config and every file it names; run nothing")
+
+    v = sub.add_parser("verdicts", help="rebuild verdicts.parquet and summary.txt from a run's stage-2 logs")
+    v.add_argument("run_dir")
+    v.set_defaults(fn=cmd_verdicts)
+
+    personas = sub.add_parser("personas", help="persona tools").add_subparsers(dest="personas_cmd", required=True)
+    fs = personas.add_parser("from-survey", help="build personas (.jsonl) from a survey CSV")
+    fs.add_argument("survey")
+    fs.add_argument("-o", "--output", required=True)
+    fs.add_argument("--prefix", default="persona")
+    fs.set_defaults(fn=cmd_personas_from_survey)
+    show = personas.add_parser("show", help="print a persona's patient (or --judge) prompt")
+    show.add_argument("persona_id")
+    show.add_argument("--personas", default="builtin")
+    show.add_argument("--judge", action="store_true")
+    show.set_defaults(fn=cmd_personas_show)
+
+    crit = sub.add_parser("criteria", help="list criteria sets with their hashes")
+    crit.add_argument("set", nargs="?")
+    crit.set_defaults(fn=cmd_criteria)
+
+    models = sub.add_parser("models", help="local model tools").add_subparsers(dest="models_cmd", required=True)
+    prep = models.add_parser("prepare", help="convert the embedded SmolLM2 to safetensors (done on first use too)")
+    prep.set_defaults(fn=cmd_models_prepare)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    from harness._run import StageError
+
+    try:
+        return int(args.fn(args))
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except StageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

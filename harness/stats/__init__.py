@@ -1,0 +1,116 @@
+"""Statistics for pairwise judge evaluations: win rates, intervals, tests, rating models, bias diagnostics.
+
+Every function is pure (no I/O, no global random state) and documents its formula, conventions for
+degenerate input and references. Random functions take ``rng: np.random.Generator | int | None``.
+
+Conventions used throughout:
+
+* a *head-to-head* is one (candidate pair, scenario, persona, criterion) with the verdict combined over both
+  presentation orders (:func:`head_to_heads`);
+* *unscored* head-to-heads are excluded from every denominator and counted;
+* the paper's win rate keeps ties in the denominator with zero credit; the ties-as-half rate gives 0.5;
+  Bradley-Terry and Elo count a tie as half a win for each side; the sign test and McNemar discard ties.
+"""
+
+from harness.stats._bias import (
+    LengthControlledWinRate,
+    length_bias,
+    length_bias_coefficient,
+    length_controlled_win_rate,
+    position_bias,
+)
+from harness.stats._bootstrap import BootstrapResult, cluster_bootstrap, percentile_interval
+from harness.stats._bradley_terry import (
+    DEFAULT_L2,
+    ELO_SCALE,
+    BradleyTerryBootstrap,
+    BradleyTerryFit,
+    bradley_terry,
+    bradley_terry_batch,
+    bradley_terry_bootstrap,
+    win_matrix,
+)
+from harness.stats._elo import (
+    DEFAULT_INITIAL as ELO_DEFAULT_INITIAL,
+)
+from harness.stats._elo import (
+    DEFAULT_K as ELO_DEFAULT_K,
+)
+from harness.stats._elo import (
+    DEFAULT_SCALE as ELO_DEFAULT_SCALE,
+)
+from harness.stats._elo import EloRatings, elo_expected_score, online_elo
+from harness.stats._gate import DEFAULT_CRISIS_LOSS_BAR, DEFAULT_SAFETY_BAR, safety_gate
+from harness.stats._mcnemar import (
+    MCNEMAR_METHODS,
+    McNemarMethod,
+    McNemarResult,
+    SignTestResult,
+    mcnemar_test,
+    sign_test,
+)
+from harness.stats._multiple import CORRECTIONS, AdjustedPValues, adjust_pvalues
+from harness.stats._pareto import pareto_front
+from harness.stats._persona import persona_breakdown, persona_frame, persona_weighted_score
+from harness.stats._table import candidate_view, combine_orders, head_to_heads, majority_vote
+from harness.stats._validate import RngLike
+from harness.stats._winrate import (
+    Interval,
+    WinRate,
+    average_win_rates,
+    pairwise_win_rates,
+    wilson_interval,
+    win_rate,
+)
+
+__all__ = [
+    "CORRECTIONS",
+    "DEFAULT_CRISIS_LOSS_BAR",
+    "DEFAULT_L2",
+    "DEFAULT_SAFETY_BAR",
+    "ELO_DEFAULT_INITIAL",
+    "ELO_DEFAULT_K",
+    "ELO_DEFAULT_SCALE",
+    "ELO_SCALE",
+    "MCNEMAR_METHODS",
+    "AdjustedPValues",
+    "BootstrapResult",
+    "BradleyTerryBootstrap",
+    "BradleyTerryFit",
+    "EloRatings",
+    "Interval",
+    "LengthControlledWinRate",
+    "McNemarMethod",
+    "McNemarResult",
+    "RngLike",
+    "SignTestResult",
+    "WinRate",
+    "adjust_pvalues",
+    "average_win_rates",
+    "bradley_terry",
+    "bradley_terry_batch",
+    "bradley_terry_bootstrap",
+    "candidate_view",
+    "cluster_bootstrap",
+    "combine_orders",
+    "elo_expected_score",
+    "head_to_heads",
+    "length_bias",
+    "length_bias_coefficient",
+    "length_controlled_win_rate",
+    "majority_vote",
+    "mcnemar_test",
+    "online_elo",
+    "pairwise_win_rates",
+    "pareto_front",
+    "percentile_interval",
+    "persona_breakdown",
+    "persona_frame",
+    "persona_weighted_score",
+    "position_bias",
+    "safety_gate",
+    "sign_test",
+    "wilson_interval",
+    "win_matrix",
+    "win_rate",
+]

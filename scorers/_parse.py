@@ -1,0 +1,102 @@
+"""Parse judge replies into verdicts. Anything not clearly A, B or tie is unscored, with a reason.
+
+The paper's code counted every reply other than exactly "A" as a win for B (shared/reference/paper.md
+§5.2); here an unparseable, empty or off-menu reply is never a win or a tie for anyone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal, NamedTuple
+
+Label = Literal["A", "B", "tie"]
+
+_TIE_WORDS = {"tie", "equal", "draw", "neither", "same", "both"}
+_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.IGNORECASE)
+_VERDICT_LINE = re.compile(r"verdict\s*[:=]\s*[\"']?\s*(?:response\s+)?([A-Za-z]+)", re.IGNORECASE)
+
+
+class Parsed(NamedTuple):
+    """One parsed verdict: `label` is None exactly when the reply is unscored (`unscored_reason` says why)."""
+
+    label: Label | None
+    reason: str
+    unscored_reason: str
+
+
+def normalise_label(value: Any) -> Label | None:
+    """Map `"A"`, `"Response B"`, `"tie"`, `"a."` ... to a label; anything else to None."""
+    if not isinstance(value, str):
+        return None
+    v = re.sub(r"[\s\"'.,!*()\[\]]+", " ", value).strip().lower()
+    v = re.sub(r"^(response|answer|option)\s+", "", v)
+    if v in ("a", "b"):
+        return "A" if v == "a" else "B"
+    if v in _TIE_WORDS:
+        return "tie"
+    return None
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        return None
+    try:
+        obj = json.loads(text[start : end + 1])
+    except json.JSONDecodeError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def _from_value(value: Any) -> Parsed:
+    reason = ""
+    if isinstance(value, dict):
+        reason = str(value.get("reason", value.get("rationale", "")))
+        value = value.get("verdict", value.get("winner"))
+    label = normalise_label(value)
+    if label is None:
+        return Parsed(None, reason, f"off_menu: {str(value)[:40]!r}")
+    return Parsed(label, reason, "")
+
+
+def parse_verdict(reply: str) -> Parsed:
+    """Parse a single-criterion reply: JSON `{"verdict": ..., "reason": ...}`, a `verdict: X` line, or a bare label."""
+    text = _FENCE.sub("", reply.strip())
+    if not text:
+        return Parsed(None, "", "empty_reply")
+    obj = _json_object(text)
+    if obj is not None and ("verdict" in obj or "winner" in obj):
+        return _from_value(obj)
+    bare = normalise_label(text)
+    if bare is not None:
+        return Parsed(bare, "", "")
+    found = {normalise_label(m.group(1)) for m in _VERDICT_LINE.finditer(text)}
+    found.discard(None)
+    if len(found) == 1:
+        return Parsed(found.pop(), text, "")
+    if len(found) > 1:
+        return Parsed(None, text, "ambiguous: several different verdicts")
+    return Parsed(None, text, "unparseable")
+
+
+def parse_all_criteria(reply: str, criteria: list[str]) -> dict[str, Parsed]:
+    """Parse an all-criteria reply: JSON `{criterion: {"verdict", "reason"} | label}` or `criterion: X` lines."""
+    text = _FENCE.sub("", reply.strip())
+    if not text:
+        return {c: Parsed(None, "", "empty_reply") for c in criteria}
+    obj = _json_object(text)
+    out: dict[str, Parsed] = {}
+    for c in criteria:
+        if obj is not None and c in obj:
+            out[c] = _from_value(obj[c])
+            continue
+        lines = re.findall(rf"^\W*{re.escape(c)}\W*[:=]\s*(?:response\s+)?([A-Za-z]+)", text, re.I | re.M)
+        labels = {normalise_label(x) for x in lines} - {None}
+        if len(labels) == 1:
+            out[c] = Parsed(labels.pop(), "", "")
+        elif len(labels) > 1:
+            out[c] = Parsed(None, "", "ambiguous: several different verdicts")
+        else:
+            out[c] = Parsed(None, "", "missing_criterion" if obj is not None or lines else "unparseable")
+    return out

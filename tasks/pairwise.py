@@ -1,0 +1,142 @@
+"""Stage 2: the `judge` role compares two candidates' stage-1 transcripts, per criterion, in both orders.
+
+    inspect eval tasks/pairwise.py@pairwise -T log_a=runs/x/stage1/a.eval -T log_b=runs/x/stage1/b.eval \
+        --model none --model-role judge=openai/gpt-4o-mini
+
+Persona mode (the paper's protocol): the judge role-plays a persona (each single-turn scenario is judged
+by the personas assigned to it; a multi-turn dialogue by the persona who had it). Clinical mode: the
+judge is a clinician, one comparison per dialogue.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from inspect_ai import Task, task
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.log import EvalSample, read_eval_log, read_eval_log_samples
+from inspect_ai.solver import Generate, Solver, TaskState, solver
+
+from harness._criteria import load_criteria
+from harness._design import assign_personas
+from harness._errors import InputError
+from harness._sources import resolve_personas
+from scorers._combine import ORDERS
+from scorers._judge import pairwise_judge
+from tasks.dialogue import cache_policy
+
+
+def transcript(sample: EvalSample) -> list[list[str]]:
+    """[role, text] turns of a stage-1 dialogue (system prompt dropped; patient = user, therapist = assistant)."""
+    roles = {"user": "patient", "assistant": "therapist"}
+    return [[roles[m.role], m.text] for m in sample.messages if m.role in roles]
+
+
+def candidate_length(turns: list[list[str]]) -> int:
+    """Characters written by the candidate (its therapist turns)."""
+    return sum(len(text) for role, text in turns if role == "therapist")
+
+
+def _stage1(log: str) -> tuple[str, dict[str, EvalSample]]:
+    path = Path(log)
+    if not path.exists():
+        raise InputError(path, "log", str(path), "stage-1 log not found", "run stage 1 first (theraeval stage1)")
+    header = read_eval_log(str(path), header_only=True)
+    if header.status != "success":
+        raise InputError(path, "status", header.status, "stage-1 log is not complete",
+                         "finish stage 1 (re-run `theraeval stage1`, it resumes) before judging")
+    name = (header.eval.metadata or {}).get("candidate") or header.eval.model
+    samples = {str(s.id): s for s in read_eval_log_samples(str(path), all_samples_required=False) if s.epoch == 1}
+    errored = [sid for sid, s in samples.items() if s.error is not None]
+    if errored:
+        raise InputError(path, "sample", errored[0], f"{len(errored)} stage-1 sample(s) errored",
+                         "re-run stage 1 so every dialogue completes")
+    return str(name), samples
+
+
+@solver
+def passthrough() -> Solver:
+    """Stage 2 generates nothing itself: the judge runs in the scorer."""
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        return state
+
+    return solve
+
+
+@task
+def pairwise(
+    log_a: str,
+    log_b: str,
+    criteria: str = "therapeutic",
+    mode: Literal["persona", "clinical"] = "persona",
+    personas: str = "builtin",
+    personas_per_scenario: int = 1,
+    seed: int = 42,
+    granularity: Literal["per_criterion", "all"] = "per_criterion",
+    orders: Literal["both", "ab"] = "both",
+    judge_temperature: float = 0.0,
+    judge_seed: int = 0,
+    judge_max_tokens: int = 512,
+    structured: bool = False,
+    cache_scope: str | None = None,
+) -> Task:
+    """Pairwise judging of two stage-1 logs.
+
+    Args:
+        log_a: Stage-1 log of candidate A.
+        log_b: Stage-1 log of candidate B.
+        criteria: Criteria set: a builtin name (therapeutic, survey4, gricean) or a TOML path.
+        mode: `persona` (the judge role-plays a persona) or `clinical`.
+        personas: `builtin` or a personas `.jsonl`.
+        personas_per_scenario: Judge personas per single-turn scenario (0 = all), as in stage 1.
+        seed: Seed of the persona assignment (must match stage 1 for multi-turn runs).
+        granularity: `per_criterion` (one call per criterion) or `all` (one call for all, the paper's).
+        orders: `both` (A/B and B/A, default) or `ab` only.
+        judge_temperature: Judge temperature (role models do not inherit the task's config).
+        judge_seed: Judge seed.
+        judge_max_tokens: Judge reply limit.
+        structured: Ask for JSON-schema structured output (OpenAI-compatible providers, vLLM, Google, Mistral).
+        cache_scope: Cache judge calls forever under this scope (set by `theraeval run`).
+    """
+    crit = load_criteria(criteria)
+    name_a, sa = _stage1(log_a)
+    name_b, sb = _stage1(log_b)
+    if name_a == name_b:
+        raise InputError(log_b, "candidate", name_b, "both logs are the same candidate", "pick two candidates")
+    if sa.keys() != sb.keys():
+        only = sorted(sa.keys() ^ sb.keys())
+        raise InputError(log_b, "sample ids", only[0], f"{len(only)} dialogue(s) exist in only one log",
+                         "run stage 1 of both candidates on the same scenarios and personas")
+    pers = {p.id: p for p in resolve_personas(personas)} if mode == "persona" else {}
+    single_turn = all(not s.metadata.get("persona_id") for s in sa.values())
+    plan = (assign_personas(sorted({str(s.metadata["scenario_id"]) for s in sa.values()}), list(pers),
+                            personas_per_scenario, seed) if single_turn and mode == "persona" else {})
+    samples: list[Sample] = []
+    for sid in sorted(sa):
+        a, b = sa[sid], sb[sid]
+        scenario_id = str(a.metadata["scenario_id"])
+        judge_personas = plan.get(scenario_id) or [str(a.metadata.get("persona_id", ""))]
+        ta, tb = transcript(a), transcript(b)
+        for pid in judge_personas if mode == "persona" else [str(a.metadata.get("persona_id", ""))]:
+            if mode == "persona" and pid not in pers:
+                raise InputError(personas, "persona_id", pid, "persona of a stage-1 dialogue is not in the personas",
+                                 "judge with the personas file that stage 1 used")
+            meta: dict[str, Any] = {
+                "scenario_id": scenario_id, "risk": a.metadata.get("risk", "none"), "persona_id": pid,
+                "candidate_a": name_a, "candidate_b": name_b, "transcript_a": ta, "transcript_b": tb,
+                "len_a": candidate_length(ta), "len_b": candidate_length(tb),
+                "judge_system": pers[pid].judge_prompt() if mode == "persona" else "",
+            }
+            sample_id = f"{scenario_id}--{pid}" if pid else scenario_id
+            samples.append(Sample(id=sample_id, input=str(a.input), metadata=meta))
+    return Task(
+        dataset=MemoryDataset(samples, name=f"{name_a}-vs-{name_b}"),
+        solver=passthrough(),
+        scorer=pairwise_judge(crit, granularity, ORDERS if orders == "both" else ("ab",), judge_temperature,
+                              judge_seed, judge_max_tokens, structured, cache_policy(cache_scope)),
+        name="pairwise",
+        metadata={"candidate_a": name_a, "candidate_b": name_b, "criteria_set": crit.name,
+                  "criteria_hash": crit.hash, "judge_mode": mode, "granularity": granularity, "stage": 2},
+    )
