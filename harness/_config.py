@@ -65,8 +65,12 @@ class PatientSpec(ModelSpec):
 
 
 class JudgeSpec(ModelSpec):
-    """The judge role and how it judges."""
+    """The judge and how it judges: an LLM (`kind = "llm"`, the `judge` model role) or reward heads (`"rm"`)."""
 
+    kind: Literal["llm", "rm"] = "rm"
+    """Default `rm`; giving a `model` (e.g. `model = "openai/gpt-4o-mini"`) makes it `llm` unless set."""
+    heads: str = "builtin"
+    """Reward heads for kind = "rm": `builtin` (MiniLM + heads trained on the bundled preference set) or a folder."""
     model: str = BUILTIN_SMOLLM2
     mode: Literal["persona", "clinical"] = "persona"
     granularity: Literal["per_criterion", "all"] = "per_criterion"
@@ -75,6 +79,13 @@ class JudgeSpec(ModelSpec):
     temperature: float | None = 0.0
     max_tokens: int | None = Field(default=512, gt=0)
     seed: int | None = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _model_means_llm(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "model" in data and "kind" not in data:
+            return {**data, "kind": "llm"}
+        return data
 
 
 class CandidateSpec(_Strict):
@@ -149,17 +160,6 @@ class RunConfig(_Strict):
     judge: JudgeSpec = JudgeSpec()
     candidates: list[CandidateSpec]
 
-    @model_validator(mode="after")
-    def _check(self) -> RunConfig:
-        if len(self.candidates) < 2:
-            raise ValueError("a leaderboard needs at least 2 [[candidates]]")
-        names = [c.name for c in self.candidates]
-        dup = next((n for n in names if names.count(n) > 1), None)
-        if dup:
-            raise ValueError(f"duplicate candidate name {dup!r}")
-        if self.dialogue.turns > 1 and self.patient is None:
-            raise ValueError("multi-turn dialogues need a [patient] model (the candidate never plays the patient)")
-        return self
 
 
 def redact(value: Any) -> Any:
@@ -202,4 +202,20 @@ def load_config(path: str | Path) -> tuple[RunConfig, dict[str, Any]]:
         msg = err["msg"].removeprefix("Value error, ")
         raise InputError(p, field, redact(err.get("input")), msg,
                          "see docs/config.md for the run config fields") from None
+    _check_run(cfg, p)
     return cfg, raw
+
+
+def _check_run(cfg: RunConfig, p: Path) -> None:
+    if len(cfg.candidates) < 2:
+        raise InputError(p, "candidates", len(cfg.candidates), "a leaderboard needs at least 2 candidates",
+                         "add [[candidates]] tables")
+    seen: set[str] = set()
+    for i, c in enumerate(cfg.candidates):
+        if c.name in seen:
+            raise InputError(p, f"candidates[{i}].name", c.name, f"duplicate candidate name {c.name!r}",
+                             "give every candidate a unique name")
+        seen.add(c.name)
+    if cfg.dialogue.turns > 1 and cfg.patient is None:
+        raise InputError(p, "patient", None, f"dialogue.turns = {cfg.dialogue.turns} needs a patient simulator",
+                         "add a [patient] table with a model (the candidate never plays the patient)")

@@ -112,8 +112,17 @@ def plan_run(config_path: str | Path) -> RunPlan:
     for c in cfg.candidates:
         if c.responses is not None:
             load_responses(plan.responses_path(c), [s.id for s in scenarios])
+    if cfg.judge.kind == "rm":
+        from scorers._rm_judge import load_reward_judge
+
+        load_reward_judge(str(_rel_to(path, cfg.judge.heads)) if cfg.judge.heads != "builtin" else "builtin", criteria)
     check_endpoints(cfg, path)
     return plan
+
+
+def _rel_to(config_path: Path, path: str) -> Path:
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else config_path.parent / p
 
 
 def write_inputs(plan: RunPlan) -> None:
@@ -231,19 +240,20 @@ def stage2(plan: RunPlan, display: str | None = None) -> list[Path]:
         raise InputError(plan.config_path, "candidates", missing[0], "candidate has no stage-1 dialogues",
                          "run `theraeval stage1` (or `theraeval run`) first")
     j = cfg.judge
+    heads = str(_rel_to(plan.config_path, j.heads)) if j.heads != "builtin" else "builtin"
     tasks = [
         pairwise(
             log_a=str(logs1[a.name]), log_b=str(logs1[b.name]), criteria=str(paths["criteria"]), mode=j.mode,
             personas=str(paths["personas"]), personas_per_scenario=cfg.data.personas_per_scenario,
             seed=cfg.run.seed, granularity=j.granularity, orders=j.orders,
             judge_temperature=j.temperature or 0.0, judge_seed=j.seed or 0, judge_max_tokens=j.max_tokens or 512,
-            structured=j.structured, cache_scope=j.spec_hash(),
+            structured=j.structured, cache_scope=j.spec_hash(), judge=j.kind, rm_heads=heads,
         )
         for a, b in combinations(cfg.candidates, 2)
     ]
     out_dir = plan.run_dir / "stage2"
-    ok, logs = eval_set(tasks, log_dir=str(out_dir), model="none", model_roles={"judge": build_model(j)},
-                        **_eval_options(plan, display))
+    roles = {"judge": build_model(j)} if j.kind == "llm" else None
+    ok, logs = eval_set(tasks, log_dir=str(out_dir), model="none", model_roles=roles, **_eval_options(plan, display))
     _finished(ok, logs, "stage 2")
     index = [{"candidate_a": lg.eval.metadata["candidate_a"], "candidate_b": lg.eval.metadata["candidate_b"],  # type: ignore[index]
               "log": Path(lg.location).name} for lg in logs]

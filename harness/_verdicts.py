@@ -6,6 +6,7 @@ calibration read only it. It is rebuilt from the stage-2 logs, never edited by h
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from inspect_ai.log import read_eval_log, read_eval_log_samples
 COLUMNS: tuple[str, ...] = (
     "run", "judge_model", "judge_kind", "judge_mode", "criteria_set", "criteria_hash",
     "candidate_a", "candidate_b", "scenario_id", "scenario_risk", "persona_id", "criterion", "order",
-    "judge_label", "verdict", "unscored_reason", "combined", "position_flip", "len_a", "len_b",
+    "judge_label", "verdict", "unscored_reason", "judge_reason", "combined", "position_flip", "len_a", "len_b",
     "stage2_log", "stage2_sample",
 )
 
@@ -52,6 +53,7 @@ def verdict_rows(log_path: Path, run: str) -> list[dict[str, Any]]:
                     "judge_label": o["label"] or "unscored",
                     "verdict": o["verdict"],
                     "unscored_reason": o["unscored_reason"],
+                    "judge_reason": o["reason"],
                     "combined": d["combined"],
                     "position_flip": bool(d["position_flip"]),
                     "len_a": int(md["len_a"]),
@@ -74,8 +76,24 @@ def build_verdicts(logs: list[Path], run: str) -> pd.DataFrame:
     return df.sort_values(keys, kind="stable").drop(columns="_rank").reset_index(drop=True)
 
 
-def write_verdicts(df: pd.DataFrame, path: Path) -> None:
+def write_table(df: pd.DataFrame, path: Path) -> None:
     """Write parquet atomically (a killed write never leaves a corrupt table)."""
     tmp = path.with_name(f".{path.name}.tmp")
     df.to_parquet(tmp, index=False)
     os.replace(tmp, path)
+
+
+TRANSCRIPT_COLUMNS: tuple[str, ...] = ("candidate", "sample_id", "scenario_id", "persona_id", "turns")
+
+
+def build_transcripts(stage1: dict[str, Path]) -> pd.DataFrame:
+    """One row per candidate dialogue: `turns` is a JSON list of [role, text] (role patient | therapist)."""
+    from tasks.pairwise import transcript
+
+    rows = []
+    for candidate, log in stage1.items():
+        for s in read_eval_log_samples(str(log), all_samples_required=False):
+            rows.append({"candidate": candidate, "sample_id": str(s.id), "scenario_id": s.metadata["scenario_id"],
+                         "persona_id": s.metadata.get("persona_id", ""), "turns": json.dumps(transcript(s))})
+    return pd.DataFrame(rows, columns=list(TRANSCRIPT_COLUMNS)).sort_values(["candidate", "sample_id"],
+                                                                            ignore_index=True)

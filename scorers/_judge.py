@@ -99,6 +99,31 @@ def _order_result(parsed: Parsed, order: str, raw: str, refusal: str) -> OrderRe
                        parsed.unscored_reason, raw)
 
 
+def assemble_score(by: dict[str, dict[str, OrderResult]], orders: tuple[str, ...], criteria: CriteriaSet, *,
+                   judge_model: str, judge_kind: str, granularity: str) -> Score:
+    """The sample's Score: per criterion the combined value of candidate_a, and every order's verdict in metadata."""
+    value: dict[str, float] = {}
+    detail: dict[str, Any] = {}
+    for c in criteria.ids:
+        vs = [by[c][o].verdict for o in orders]
+        comb = combine(vs)
+        value[c] = as_value(comb)
+        detail[c] = {o: by[c][o]._asdict() for o in orders} | {"combined": comb, "position_flip": position_flip(vs)}
+    return Score(
+        value=value,
+        answer=", ".join(f"{c}={detail[c]['combined']}" for c in criteria.ids),
+        metadata={
+            "judge_model": judge_model,
+            "judge_kind": judge_kind,
+            "criteria_set": criteria.name,
+            "criteria_hash": criteria.hash,
+            "granularity": granularity,
+            "orders": list(orders),
+            "verdicts": detail,
+        },
+    )
+
+
 @scorer(metrics=[win_rate_a(), unscored()])
 def pairwise_judge(
     criteria: CriteriaSet,
@@ -151,27 +176,7 @@ def pairwise_judge(
         by: dict[str, dict[str, OrderResult]] = {c: {} for c in ids}
         for order, crit, res in results:
             by[crit][order] = res
-
-        value: dict[str, float] = {}
-        detail: dict[str, Any] = {}
-        for c in ids:
-            vs = [by[c][o].verdict for o in orders]
-            comb = combine(vs)
-            value[c] = as_value(comb)
-            detail[c] = {o: by[c][o]._asdict() for o in orders} | {
-                "combined": comb, "position_flip": position_flip(vs)}
-        return Score(
-            value=value,
-            answer=", ".join(f"{c}={detail[c]['combined']}" for c in ids),
-            metadata={
-                "judge_model": str(judge),
-                "judge_kind": "llm",
-                "criteria_set": criteria.name,
-                "criteria_hash": criteria.hash,
-                "granularity": granularity,
-                "orders": list(orders),
-                "verdicts": detail,
-            },
-        )
+        return assemble_score(by, orders, criteria, judge_model=str(judge), judge_kind="llm",
+                              granularity=granularity)
 
     return score

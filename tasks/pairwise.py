@@ -24,6 +24,7 @@ from harness._errors import InputError
 from harness._sources import resolve_personas
 from scorers._combine import ORDERS
 from scorers._judge import pairwise_judge
+from scorers._rm_judge import reward_pairwise_judge
 from tasks.dialogue import cache_policy
 
 
@@ -81,6 +82,8 @@ def pairwise(
     judge_max_tokens: int = 512,
     structured: bool = False,
     cache_scope: str | None = None,
+    judge: Literal["llm", "rm"] = "llm",
+    rm_heads: str = "builtin",
 ) -> Task:
     """Pairwise judging of two stage-1 logs.
 
@@ -99,6 +102,8 @@ def pairwise(
         judge_max_tokens: Judge reply limit.
         structured: Ask for JSON-schema structured output (OpenAI-compatible providers, vLLM, Google, Mistral).
         cache_scope: Cache judge calls forever under this scope (set by `theraeval run`).
+        judge: `llm` (the `judge` model role) or `rm` (reward-model heads, no model call; the offline default).
+        rm_heads: Reward heads for `judge=rm`: `builtin` or a folder written by `theraeval judges train`.
     """
     crit = load_criteria(criteria)
     name_a, sa = _stage1(log_a)
@@ -131,12 +136,15 @@ def pairwise(
             }
             sample_id = f"{scenario_id}--{pid}" if pid else scenario_id
             samples.append(Sample(id=sample_id, input=str(a.input), metadata=meta))
+    judged = ORDERS if orders == "both" else ("ab",)
     return Task(
         dataset=MemoryDataset(samples, name=f"{name_a}-vs-{name_b}"),
         solver=passthrough(),
-        scorer=pairwise_judge(crit, granularity, ORDERS if orders == "both" else ("ab",), judge_temperature,
-                              judge_seed, judge_max_tokens, structured, cache_policy(cache_scope)),
+        scorer=(reward_pairwise_judge(crit, rm_heads, judged) if judge == "rm" else
+                pairwise_judge(crit, granularity, judged, judge_temperature, judge_seed, judge_max_tokens,
+                               structured, cache_policy(cache_scope))),
         name="pairwise",
         metadata={"candidate_a": name_a, "candidate_b": name_b, "criteria_set": crit.name,
-                  "criteria_hash": crit.hash, "judge_mode": mode, "granularity": granularity, "stage": 2},
+                  "criteria_hash": crit.hash, "judge_mode": mode, "judge_kind": judge, "granularity": granularity,
+                  "stage": 2},
     )

@@ -22,8 +22,9 @@ def write_config(tmp: Path, *, judge: str = "scripted/judge-longer", candidates:
     """A run config over 3 tiny scenarios and the builtin personas; candidates map name -> model."""
     scen = tmp / "scenarios.jsonl"
     scen.write_text("".join(json.dumps(s) + "\n" for s in SCENARIOS))
-    candidates = candidates or {"warm": "scripted/therapist-warm", "terse": "scripted/therapist-terse",
-                                "verbose": "scripted/therapist-verbose"}
+    if candidates is None:
+        candidates = {"warm": "scripted/therapist-warm", "terse": "scripted/therapist-terse",
+                      "verbose": "scripted/therapist-verbose"}
     cands = "".join(f'\n[[candidates]]\nname = "{n}"\nmodel = "{m}"\n' for n, m in candidates.items())
     text = (f'[run]\nname = "{name}"\noutput_dir = "{tmp / "runs"}"\n\n'
             f'[data]\nscenarios = "{scen}"\npersonas_per_scenario = {personas_per_scenario}\n{data}\n'

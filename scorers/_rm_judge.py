@@ -1,0 +1,64 @@
+"""The reward-model judge (`judge.kind = "rm"`): per criterion, sign of score(A) - score(B) with a tie margin.
+
+No model call and no position bias by construction (the heads score each response on its own); both orders
+are still judged and recorded so the verdict table proves the flip rate is zero.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inspect_ai.scorer import Score, Scorer, Target, scorer
+from inspect_ai.solver import TaskState
+
+from harness._criteria import CriteriaSet
+from harness._errors import InputError
+from harness.judges import RewardJudge
+from scorers._combine import to_candidate_space
+from scorers._judge import OrderResult, assemble_score, unscored, win_rate_a
+
+
+def context_and_response(turns: list[list[str]]) -> tuple[str, str]:
+    """What a head scores: the patient's opening message, and the candidate's therapist turns joined."""
+    context = next((text for role, text in turns if role == "patient"), "")
+    response = "\n\n".join(text for role, text in turns if role == "therapist")
+    return context, response
+
+
+def load_reward_judge(heads: str, criteria: CriteriaSet) -> RewardJudge:
+    """Load heads (`builtin` or a folder from `theraeval judges train`) that cover every criterion judged."""
+    judge = RewardJudge.load(None if heads == "builtin" else Path(heads))
+    missing = [c for c in criteria.ids if c not in judge.criteria]
+    if missing:
+        raise InputError(heads, "criteria", missing[0], f"the reward heads have no head for {len(missing)} criteria",
+                         f"judge only {list(judge.criteria)} with kind = \"rm\", train heads for the others "
+                         "(`theraeval judges train`), or use an LLM judge")
+    return judge
+
+
+def reward_judge_name(heads: str, judge: RewardJudge) -> str:
+    """`rm/<heads>@<data sha>`: names the heads and the data they were fitted on."""
+    sha = str(judge.manifest.get("data", {}).get("sha256", ""))[:8]
+    return f"rm/{'builtin' if heads == 'builtin' else Path(heads).name}@{sha}"
+
+
+@scorer(metrics=[win_rate_a(), unscored()])
+def reward_pairwise_judge(criteria: CriteriaSet, heads: str = "builtin", orders: tuple[str, ...] = ("ab", "ba"),
+                          tie_margin: float | None = None) -> Scorer:
+    """Compare candidate_a and candidate_b with one reward head per criterion, in every order."""
+    judge = load_reward_judge(heads, criteria)
+    name = reward_judge_name(heads, judge)
+
+    async def score(state: TaskState, target: Target) -> Score:
+        md = state.metadata
+        context, resp_a = context_and_response(md["transcript_a"])
+        _, resp_b = context_and_response(md["transcript_b"])
+        by: dict[str, dict[str, OrderResult]] = {c: {} for c in criteria.ids}
+        for order in orders:
+            first, second = (resp_a, resp_b) if order == "ab" else (resp_b, resp_a)
+            for crit, label in judge.compare_all(context, first, second, criteria=criteria.ids,
+                                                 tie_margin=tie_margin).items():
+                by[crit][order] = OrderResult(label, to_candidate_space(label, order), "", "", label)
+        return assemble_score(by, orders, criteria, judge_model=name, judge_kind="rm", granularity="per_criterion")
+
+    return score
