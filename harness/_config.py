@@ -56,6 +56,9 @@ class ModelSpec(_Strict):
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+STRUCTURED_PROVIDERS = ("openai", "openai-api", "vllm", "google", "mistral", "sglang")
+
+
 class PatientSpec(ModelSpec):
     """The patient simulator role."""
 
@@ -67,18 +70,28 @@ class PatientSpec(ModelSpec):
 class JudgeSpec(ModelSpec):
     """The judge and how it judges: an LLM (`kind = "llm"`, the `judge` model role) or reward heads (`"rm"`)."""
 
-    kind: Literal["llm", "rm"] = "rm"
-    """Default `rm`; giving a `model` (e.g. `model = "openai/gpt-4o-mini"`) makes it `llm` unless set."""
+    kind: Literal["llm", "rm", "logprob"] = "rm"
+    """`rm` (default: reward heads), `llm` (the judge model's written verdict) or `logprob` (the judge model's
+    log-probabilities of A and B, averaged over both orders). Giving a `model` makes it `llm` unless set."""
+    logprob_margin: float = Field(default=0.05, ge=0, lt=0.5)
+    """`logprob`: a tie when the averaged P(candidate_a better) is within this of 0.5."""
     heads: str = "builtin"
     """Reward heads for kind = "rm": `builtin` (MiniLM + heads trained on the bundled preference set) or a folder."""
     model: str = BUILTIN_SMOLLM2
     mode: Literal["persona", "clinical"] = "persona"
     granularity: Literal["per_criterion", "all"] = "per_criterion"
     orders: Literal["both", "ab"] = "both"
-    structured: bool = False
+    structured: bool | None = None
+    """JSON-schema structured output; None = on for providers that support it (`STRUCTURED_PROVIDERS`)."""
     temperature: float | None = 0.0
     max_tokens: int | None = Field(default=512, gt=0)
     seed: int | None = 0
+
+    def use_structured(self) -> bool:
+        """Whether to ask for structured output: explicit setting, else by provider support."""
+        if self.structured is not None:
+            return self.structured
+        return self.model.split("/")[0] in STRUCTURED_PROVIDERS
 
     @model_validator(mode="before")
     @classmethod

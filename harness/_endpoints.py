@@ -41,7 +41,7 @@ def check_endpoints(cfg: RunConfig, config_path: Path, timeout: float = 3.0) -> 
     """Connect once to every server the run names; raise InputError for the first that does not answer."""
     specs: list[tuple[str, ModelSpec]] = [(f"candidates[{i}](name={c.name})", c.as_model())
                                           for i, c in enumerate(cfg.candidates) if c.model]
-    if cfg.judge.kind == "llm":
+    if cfg.judge.kind != "rm":
         specs.append(("judge", cfg.judge))
     if cfg.patient is not None and cfg.dialogue.turns > 1:
         specs.append(("patient", cfg.patient))

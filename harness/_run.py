@@ -137,7 +137,11 @@ def write_inputs(plan: RunPlan) -> None:
     for key, p in paths.items():
         if not p.exists():
             _atomic_write(p, contents[key])
-    _atomic_write(plan.run_dir / "inputs" / "config.toml", plan.config_path.read_text(encoding="utf-8"))
+    # stable names for readers of the current run (leaderboard, report); tasks use the hashed names
+    inputs = plan.run_dir / "inputs"
+    _atomic_write(inputs / "scenarios.jsonl", contents["scenarios"])
+    _atomic_write(inputs / "personas.jsonl", contents["personas"])
+    _atomic_write(inputs / "config.toml", plan.config_path.read_text(encoding="utf-8"))
 
 
 def _criteria_toml(cs: CriteriaSet) -> str:
@@ -247,12 +251,13 @@ def stage2(plan: RunPlan, display: str | None = None) -> list[Path]:
             personas=str(paths["personas"]), personas_per_scenario=cfg.data.personas_per_scenario,
             seed=cfg.run.seed, granularity=j.granularity, orders=j.orders,
             judge_temperature=j.temperature or 0.0, judge_seed=j.seed or 0, judge_max_tokens=j.max_tokens or 512,
-            structured=j.structured, cache_scope=j.spec_hash(), judge=j.kind, rm_heads=heads,
+            structured=j.use_structured(), cache_scope=j.spec_hash(), judge=j.kind, rm_heads=heads,
+            logprob_margin=j.logprob_margin,
         )
         for a, b in combinations(cfg.candidates, 2)
     ]
     out_dir = plan.run_dir / "stage2"
-    roles = {"judge": build_model(j)} if j.kind == "llm" else None
+    roles = {"judge": build_model(j)} if j.kind != "rm" else None
     ok, logs = eval_set(tasks, log_dir=str(out_dir), model="none", model_roles=roles, **_eval_options(plan, display))
     _finished(ok, logs, "stage 2")
     index = [{"candidate_a": lg.eval.metadata["candidate_a"], "candidate_b": lg.eval.metadata["candidate_b"],  # type: ignore[index]

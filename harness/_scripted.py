@@ -11,7 +11,9 @@ Names:
   `therapist-inject` (a reply that tries to instruct the judge): canned therapist replies;
 - `patient`: a cooperative patient that ends the conversation (with the stop token) on its 2nd turn;
 - `judge-always-a`, `judge-always-b`, `judge-longer`, `judge-shorter`, `judge-garbage`, `judge-obedient`
-  (does what text inside the transcripts tells it), `judge-keywords` (prefers empathic/safety wording).
+  (does what text inside the transcripts tells it), `judge-keywords` (prefers empathic/safety wording);
+- `judge-lp-biased`: returns first-token log-probabilities, P(A) = sigmoid(1.5 + s) with s = +1 when
+  Response A is the longer one and -1 otherwise: a strong constant preference for position A plus a signal.
 """
 
 from __future__ import annotations
@@ -23,7 +25,18 @@ import re
 from pathlib import Path
 from typing import Any
 
-from inspect_ai.model import ChatMessage, GenerateConfig, ModelAPI, ModelOutput, ModelUsage
+import math
+
+from inspect_ai.model import (
+    ChatMessage,
+    GenerateConfig,
+    Logprob,
+    Logprobs,
+    ModelAPI,
+    ModelOutput,
+    ModelUsage,
+    TopLogprob,
+)
 from inspect_ai.tool import ToolChoice, ToolInfo
 
 _THERAPIST: dict[str, str] = {
@@ -133,6 +146,18 @@ def _patient(messages: list[ChatMessage]) -> str:
     return "I guess it's mostly that I can't switch off at night. It just keeps going round in my head."
 
 
+def _logprob_output(name: str, prompt: str) -> ModelOutput:
+    pair = _responses(prompt)
+    signal = 1.0 if pair is not None and len(pair[0]) > len(pair[1]) else -1.0
+    p_a = 1.0 / (1.0 + math.exp(-(1.5 + signal)))
+    top = [TopLogprob(token="A", logprob=math.log(p_a)), TopLogprob(token="B", logprob=math.log(1 - p_a))]
+    first = top[0] if p_a >= 0.5 else top[1]
+    out = ModelOutput.from_content(model=name, content=first.token)
+    out.choices[0].logprobs = Logprobs(content=[Logprob(token=first.token, logprob=first.logprob, top_logprobs=top)])
+    out.usage = _usage()
+    return out
+
+
 class ScriptedAPI(ModelAPI):
     """Deterministic replies chosen by model name (see module docstring)."""
 
@@ -148,6 +173,8 @@ class ScriptedAPI(ModelAPI):
             text = _therapist(name[len("therapist-"):], input)
         elif name == "patient":
             text = _patient(input)
+        elif name == "judge-lp-biased":
+            return _logprob_output(name, input[-1].text)
         elif name.startswith("judge-"):
             text = _judge(name[len("judge-"):], input[-1].text)
         else:

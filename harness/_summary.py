@@ -23,6 +23,15 @@ def summary_table(verdicts: pd.DataFrame) -> pd.DataFrame:
     return rates.drop(columns="_rank").reset_index(drop=True)
 
 
+def logprob_position_bias(verdicts: pd.DataFrame) -> float | None:
+    """Mean P(the response shown first is better) - 0.5 over a log-probability judge's calls; None otherwise."""
+    lp = verdicts[verdicts["prob_a"].notna()] if "prob_a" in verdicts else verdicts.iloc[:0]
+    if lp.empty:
+        return None
+    p_first = lp["prob_a"].where(lp["order"] == "ab", 1.0 - lp["prob_a"])
+    return float(p_first.mean() - 0.5)
+
+
 def format_summary(verdicts: pd.DataFrame) -> str:
     """A readable fixed-width summary of a run's verdict table."""
     if verdicts.empty:
@@ -40,6 +49,10 @@ def format_summary(verdicts: pd.DataFrame) -> str:
         "win% = mean over opponents of wins / scored head-to-heads (ties count in the denominator, as in the "
         "paper); half% counts ties as half a win; 95% Wilson interval on pooled counts.",
     ]
+    bias = logprob_position_bias(verdicts)
+    if bias is not None:
+        lines.append(f"log-probability judge: mean P(Response A) = {0.5 + bias:.3f}, a position bias of {bias:+.3f}; "
+                     "averaging P(candidate better) over both orders cancels it.")
     table = summary_table(verdicts)
     width = max(9, *(len(c) for c in table["candidate"]))
     for crit, grp in table.groupby("criterion", sort=False):

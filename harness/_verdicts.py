@@ -17,7 +17,7 @@ from inspect_ai.log import read_eval_log, read_eval_log_samples
 COLUMNS: tuple[str, ...] = (
     "run", "judge_model", "judge_kind", "judge_mode", "criteria_set", "criteria_hash",
     "candidate_a", "candidate_b", "scenario_id", "scenario_risk", "persona_id", "criterion", "order",
-    "judge_label", "verdict", "unscored_reason", "judge_reason", "combined", "position_flip", "len_a", "len_b",
+    "judge_label", "verdict", "unscored_reason", "judge_reason", "prob_a", "combined", "position_flip", "len_a", "len_b",
     "stage2_log", "stage2_sample",
 )
 
@@ -54,6 +54,7 @@ def verdict_rows(log_path: Path, run: str) -> list[dict[str, Any]]:
                     "verdict": o["verdict"],
                     "unscored_reason": o["unscored_reason"],
                     "judge_reason": o["reason"],
+                    "prob_a": o.get("prob_a"),
                     "combined": d["combined"],
                     "position_flip": bool(d["position_flip"]),
                     "len_a": int(md["len_a"]),
@@ -68,7 +69,7 @@ def build_verdicts(logs: list[Path], run: str) -> pd.DataFrame:
     """The verdict table of a run's stage-2 logs, sorted for stable output."""
     rows = [r for p in logs for r in verdict_rows(p, run)]
     df = pd.DataFrame(rows, columns=list(COLUMNS))
-    df = df.astype({"position_flip": bool, "len_a": "int64", "len_b": "int64"})
+    df = df.astype({"position_flip": bool, "len_a": "int64", "len_b": "int64", "prob_a": "float64"})
     # criteria keep the criteria set's order (first appearance), everything else sorts by value
     rank = {c: i for i, c in enumerate(dict.fromkeys(df["criterion"]))}
     df = df.assign(_rank=df["criterion"].map(rank))

@@ -84,6 +84,32 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from reports import render_report
+
+    index = render_report(Path(args.run_dir), out_dir=Path(args.out) if args.out else None)
+    print(f"Report: {index}")
+    return 0
+
+
+def cmd_packets(args: argparse.Namespace) -> int:
+    from harness.packets import packets_main
+
+    paths = packets_main(Path(args.run_dir), n_items=args.n_items, seed=args.seed,
+                         out_dir=Path(args.out_dir) if args.out_dir else None)
+    print(f"Packet {paths.packet_id}: form {paths.form}, ratings template {paths.template}")
+    print(f"Key (keep it away from raters; needed to unblind): {paths.key}")
+    return 0
+
+
+def cmd_agreement(args: argparse.Namespace) -> int:
+    from harness.agreement import agreement_main
+
+    print(agreement_main(Path(args.run_dir), Path(args.ratings), Path(args.key) if args.key else None,
+                         n_boot=args.n_boot, seed=args.seed))
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     plan = _plan(args)
     print(f"OK: {len(plan.cfg.candidates)} candidates, {len(plan.scenarios)} scenarios, {len(plan.personas)} "
@@ -104,12 +130,13 @@ def dry_run(plan) -> str:  # type: ignore[no-untyped-def]
     cand_calls = model_cands * dialogues * turns
     patient_calls = model_cands * dialogues * (turns - 1)
     judged = len(plan.scenarios) * (per_scenario if cfg.judge.mode == "persona" or turns > 1 else 1)
-    per_sample = (len(plan.criteria.ids) if cfg.judge.granularity == "per_criterion" else 1) * (
+    per_sample = (len(plan.criteria.ids) if cfg.judge.granularity == "per_criterion" or cfg.judge.kind == "logprob"
+                  else 1) * (
         2 if cfg.judge.orders == "both" else 1)
     pairs = comb(len(cfg.candidates), 2)
     judge_calls = pairs * judged * per_sample
     stage2 = (f"stage 2: {pairs} pairs x {judged} comparisons x {per_sample} calls: <= {judge_calls} judge calls"
-              if cfg.judge.kind == "llm" else
+              if cfg.judge.kind != "rm" else
               f"stage 2: {pairs} pairs x {judged} comparisons scored by reward heads locally: 0 model calls")
     return (f"stage 1: {dialogues} dialogues x {len(cfg.candidates)} candidates: <= {cand_calls} candidate calls, "
             f"<= {patient_calls} patient calls\n{stage2}\n"
@@ -206,6 +233,25 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (clustered by scenario)")
     lb.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     lb.set_defaults(fn=cmd_leaderboard)
+
+    rep = sub.add_parser("report", help="static HTML report (runs the leaderboard first if needed)")
+    rep.add_argument("run_dir")
+    rep.add_argument("--out", help="output folder (default <run>/report)")
+    rep.set_defaults(fn=cmd_report)
+
+    pk = sub.add_parser("packets", help="blinded clinician rating packet (HTML form, CSV template, separate key)")
+    pk.add_argument("run_dir")
+    pk.add_argument("--n-items", type=int, default=100)
+    pk.add_argument("--seed", type=int, default=0)
+    pk.add_argument("--out-dir", help="default <run>/packets")
+    pk.set_defaults(fn=cmd_packets)
+    ag = sub.add_parser("agreement", help="clinician ratings vs judge: reliability, agreement, judge gate")
+    ag.add_argument("run_dir")
+    ag.add_argument("ratings", help="ratings CSV (item_id, rater_id, criterion, label) or a folder of them")
+    ag.add_argument("--key", help="packet key (default <run>/packets/key.csv)")
+    ag.add_argument("--n-boot", type=int, default=1000)
+    ag.add_argument("--seed", type=int, default=0)
+    ag.set_defaults(fn=cmd_agreement)
 
     personas = sub.add_parser("personas", help="persona tools").add_subparsers(dest="personas_cmd", required=True)
     fs = personas.add_parser("from-survey", help="build personas (.jsonl) from a survey CSV")

@@ -33,7 +33,7 @@ import logging
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -537,12 +537,36 @@ def write_leaderboard(run_dir: Path, **kw: Any) -> Leaderboard:
         risk = {str(r.get("id")): str(r.get("risk", "none")) for r in _read_jsonl(scenario_path)}
         verdicts = verdicts.assign(scenario_risk=verdicts["scenario_id"].astype(str).map(risk).fillna("none"))
     lb = build_leaderboard(verdicts, personas, **kw)
+    lb = with_calibration(lb, run_dir / "tables" / "judge_gate.parquet")
     out_dir = run_dir / "tables"
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in lb.tables().items():
         frame.to_csv(out_dir / f"{name}.csv", index=False)
         frame.to_parquet(out_dir / f"{name}.parquet", index=False)
     return lb
+
+
+NOT_CHECKED = "not_checked"
+"""``calibration`` of a criterion without a judge gate (no ``theraeval agreement`` run, or not in the packet)."""
+
+
+def with_calibration(lb: Leaderboard, gate_path: Path) -> Leaderboard:
+    """Add ``calibration`` to the table: the judge-gate status of each criterion from ``tables/judge_gate.parquet``.
+
+    Statuses are those of :func:`harness.agreement.agreement_report` (calibrated | uncalibrated | no_ratings), or
+    ``not_checked`` when there is no gate file or no row for the criterion. The pooled criterion ``all`` is
+    uncalibrated when any pooled criterion is, calibrated when all are, else not_checked.
+    """
+    status: dict[str, str] = {}
+    if gate_path.is_file():
+        gate = pd.read_parquet(gate_path)
+        status = dict(zip(gate["criterion"].astype(str), gate["status"].astype(str), strict=True))
+    members = [status.get(str(c), NOT_CHECKED) for c in lb.table["criterion"].unique() if c not in (POOLED, OVERALL)]
+    if POOLED not in status and members:
+        status[POOLED] = ("uncalibrated" if "uncalibrated" in members
+                          else "calibrated" if all(m == "calibrated" for m in members) else NOT_CHECKED)
+    table = lb.table.assign(calibration=lb.table["criterion"].astype(str).map(status).fillna(NOT_CHECKED))
+    return replace(lb, table=table)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -583,9 +607,14 @@ def format_leaderboard(lb: Leaderboard) -> str:
     width = max([len("candidate")] + [len(str(c)) for c in lb.table["candidate"]])
     header = (f"{'rank':<6}{'candidate':<{width}}  {'win%':>5} {'[Wilson]':<13} {'half%':>5} "
               f"{'[bootstrap]':<13} {'BT':>6} {'[bootstrap]':<15} {'Elo':>6} {'n':>7} {'unscored':>8}")
+    if "calibration" in lb.table.columns and (lb.table["calibration"] == "uncalibrated").any():
+        lines.append("  (uncalibrated) = the judge agrees with clinicians less than clinicians agree with each "
+                     "other on this criterion (theraeval agreement, tables/judge_gate)")
     for criterion, part in lb.table.groupby("criterion", sort=False):
+        flagged = "calibration" in part.columns and (part["calibration"] == "uncalibrated").any()
+        mark = " (uncalibrated)" if flagged else ""
         lines.append("")
-        lines.append(f"== {criterion} ==")
+        lines.append(f"== {criterion}{mark} ==")
         lines.append(header)
         lines.append("-" * len(header))
         for row in part.itertuples(index=False):

@@ -12,6 +12,7 @@ from inspect_ai.model import (
     ChatMessageUser,
     GenerateConfig,
     Model,
+    ModelOutput,
     ResponseSchema,
     get_model,
 )
@@ -42,6 +43,8 @@ class OrderResult(NamedTuple):
     reason: str
     unscored_reason: str
     raw: str
+    prob_a: float | None = None
+    """Log-probability judges: P(candidate_a is better) in this order; None otherwise."""
 
 
 @metric
@@ -80,14 +83,19 @@ def _turns(raw: list[list[str]]) -> list[Turn]:
     return [Turn(role, text) for role, text in raw]
 
 
+async def _ask_output(judge: Model, system: str, user: str, config: GenerateConfig,
+                      cache: CachePolicy | None) -> ModelOutput:
+    """One judge call (through the run's cache when given)."""
+    messages: list[ChatMessage] = [ChatMessageSystem(content=system), ChatMessageUser(content=user)]
+    if cache is not None:
+        return await judge.generate(messages, config=config, cache=cache)
+    return await judge.generate(messages, config=config)
+
+
 async def _ask(judge: Model, system: str, user: str, config: GenerateConfig,
                cache: CachePolicy | None) -> tuple[str, str]:
     """One judge call; returns (completion, refusal reason or "")."""
-    messages: list[ChatMessage] = [ChatMessageSystem(content=system), ChatMessageUser(content=user)]
-    if cache is not None:
-        out = await judge.generate(messages, config=config, cache=cache)
-    else:
-        out = await judge.generate(messages, config=config)
+    out = await _ask_output(judge, system, user, config, cache)
     refused = out.stop_reason == "content_filter"
     return out.completion, ("refusal" if refused else "")
 
@@ -100,13 +108,17 @@ def _order_result(parsed: Parsed, order: str, raw: str, refusal: str) -> OrderRe
 
 
 def assemble_score(by: dict[str, dict[str, OrderResult]], orders: tuple[str, ...], criteria: CriteriaSet, *,
-                   judge_model: str, judge_kind: str, granularity: str) -> Score:
-    """The sample's Score: per criterion the combined value of candidate_a, and every order's verdict in metadata."""
+                   judge_model: str, judge_kind: str, granularity: str,
+                   combined: dict[str, Verdict] | None = None) -> Score:
+    """The sample's Score: per criterion the combined value of candidate_a, and every order's verdict in metadata.
+
+    `combined` overrides the sign rule of `combine` (log-probability judges average probabilities instead).
+    """
     value: dict[str, float] = {}
     detail: dict[str, Any] = {}
     for c in criteria.ids:
         vs = [by[c][o].verdict for o in orders]
-        comb = combine(vs)
+        comb = combined[c] if combined is not None else combine(vs)
         value[c] = as_value(comb)
         detail[c] = {o: by[c][o]._asdict() for o in orders} | {"combined": comb, "position_flip": position_flip(vs)}
     return Score(

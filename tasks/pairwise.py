@@ -24,6 +24,7 @@ from harness._errors import InputError
 from harness._sources import resolve_personas
 from scorers._combine import ORDERS
 from scorers._judge import pairwise_judge
+from scorers._logprob_judge import logprob_pairwise_judge
 from scorers._rm_judge import reward_pairwise_judge
 from tasks.dialogue import cache_policy
 
@@ -82,8 +83,9 @@ def pairwise(
     judge_max_tokens: int = 512,
     structured: bool = False,
     cache_scope: str | None = None,
-    judge: Literal["llm", "rm"] = "llm",
+    judge: Literal["llm", "rm", "logprob"] = "llm",
     rm_heads: str = "builtin",
+    logprob_margin: float = 0.05,
 ) -> Task:
     """Pairwise judging of two stage-1 logs.
 
@@ -102,8 +104,10 @@ def pairwise(
         judge_max_tokens: Judge reply limit.
         structured: Ask for JSON-schema structured output (OpenAI-compatible providers, vLLM, Google, Mistral).
         cache_scope: Cache judge calls forever under this scope (set by `theraeval run`).
-        judge: `llm` (the `judge` model role) or `rm` (reward-model heads, no model call; the offline default).
+        judge: `llm` (the `judge` role's written verdict), `logprob` (its log-probabilities of A and B, averaged
+            over both orders) or `rm` (reward-model heads, no model call; the offline default).
         rm_heads: Reward heads for `judge=rm`: `builtin` or a folder written by `theraeval judges train`.
+        logprob_margin: `judge=logprob`: tie when the averaged P(candidate_a better) is within this of 0.5.
     """
     crit = load_criteria(criteria)
     name_a, sa = _stage1(log_a)
@@ -141,6 +145,8 @@ def pairwise(
         dataset=MemoryDataset(samples, name=f"{name_a}-vs-{name_b}"),
         solver=passthrough(),
         scorer=(reward_pairwise_judge(crit, rm_heads, judged) if judge == "rm" else
+                logprob_pairwise_judge(crit, judged, logprob_margin, judge_seed, cache_policy(cache_scope))
+                if judge == "logprob" else
                 pairwise_judge(crit, granularity, judged, judge_temperature, judge_seed, judge_max_tokens,
                                structured, cache_policy(cache_scope))),
         name="pairwise",

@@ -26,3 +26,11 @@ def test_smollm2_runs_a_real_stage1_and_stage2_sample(tmp_path: Path) -> None:
     # whatever the tiny judge says is either a clear verdict or unscored with a reason, never silently dropped
     assert df.verdict.isin(["A", "B", "tie", "unscored"]).all()
     assert ((df.verdict == "unscored") == (df.unscored_reason != "")).all()
+
+    # the same dialogues judged again by SmolLM2's log-probabilities of "A" and "B" (stage 2 only re-runs)
+    cfg.write_text(cfg.read_text().replace('[judge]\nmodel = "builtin/smollm2"', '[judge]\nmodel = "builtin/smollm2"\n'
+                                           'kind = "logprob"'))
+    run_ok("run", str(cfg), "--display", "none")
+    lp = verdicts(tmp_path)
+    assert len(lp) == 2 and (lp.judge_kind == "logprob").all()
+    assert lp.prob_a.between(0, 1).all(), lp[["unscored_reason", "judge_reason"]]

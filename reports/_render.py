@@ -1,0 +1,129 @@
+"""Assemble the report: ``<out>/index.html`` plus ``<out>/assets`` (plotly.js, script, style, data files)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from reports import _sections as sec
+from reports import _transcripts
+from reports._data import RunData, ensure_tables, load_run
+from reports._escape import Safe, json_island
+from reports._figures import FigureGroup, all_figures
+from reports._html import el
+from reports._provenance import provenance
+
+logger = logging.getLogger(__name__)
+
+ASSETS = Path(__file__).resolve().parent / "_assets"
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+       "font-src 'self' data:; connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'")
+"""No inline script runs and nothing is fetched from the network, even if some markup slipped through."""
+
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("leaderboard", "Leaderboard"), ("criteria", "Criteria"), ("tradeoff", "Trade-offs"),
+    ("significance", "Significance"), ("diagnostics", "Judge diagnostics"), ("agreement", "Clinician agreement"),
+    ("personas", "Personas"), ("transcripts", "Transcripts"), ("provenance", "Provenance"),
+)
+
+
+def plotly_js_path() -> Path:
+    """The ``plotly.min.js`` shipped inside the installed plotly package (never a CDN)."""
+    import plotly
+
+    path = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: reinstall plotly (the report bundles its plotly.js)")
+    return path
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _copy_assets(assets: Path) -> None:
+    assets.mkdir(parents=True, exist_ok=True)
+    for name in ("report.js", "report.css"):
+        src = ASSETS / name
+        if not src.is_file():
+            raise FileNotFoundError(f"{src} is missing from the reports package (package data not installed?)")
+        shutil.copyfile(src, assets / name)
+    target = assets / "plotly.min.js"
+    src = plotly_js_path()
+    if not target.is_file() or target.stat().st_size != src.stat().st_size:
+        shutil.copyfile(src, target)
+
+
+def page(data: RunData, figs: dict[str, FigureGroup], counts: dict[str, int], generated_at: datetime) -> str:
+    specs = {gid: g.specs for gid, g in figs.items() if g}
+    body = [
+        sec.header(data),
+        sec.nav(list(SECTIONS)),
+        el("main",
+           sec.notices(data),
+           sec.leaderboard(data),
+           # parser-blocking on purpose (small): marks the first leaderboard row, then waits for DOMContentLoaded
+           el("script", src="assets/report.js"),
+           el("section", sec.overview(data), sec.gate_section(data), class_="leaderboard-more"),
+           sec.criteria_section(data, figs),
+           sec.tradeoff_section(data, figs),
+           sec.significance_section(data, figs),
+           sec.diagnostics_section(data, figs),
+           sec.agreement_section(data, figs),
+           sec.persona_section(data, figs),
+           sec.transcripts_section(data, counts)),
+        sec.footer(provenance(data, generated_at)),
+        json_island("figures", specs),
+    ]
+    head = el("head", el("meta", charset="utf-8"), el("meta", http_equiv="Content-Security-Policy", content=CSP),
+              el("meta", name="viewport", content="width=device-width, initial-scale=1"),
+              el("meta", name="referrer", content="no-referrer"),
+              el("title", f"theraeval report \u2014 {data.name}"),
+              el("link", rel="stylesheet", href="assets/report.css"))
+    return "<!doctype html>\n" + el("html", head, el("body", [Safe(b) for b in body]), lang="en") + "\n"
+
+
+def render_report(run_dir: Path, *, out_dir: Path | None = None) -> Path:
+    """Render the static report of a run and return the path of its ``index.html``.
+
+    Reads ``<run_dir>/tables/*.parquet`` (writing them first with
+    :func:`harness.leaderboard.write_leaderboard` when missing), ``verdicts.parquet``,
+    ``transcripts.parquet`` and the ``inputs/`` snapshots; writes ``<out_dir>/index.html`` and
+    ``<out_dir>/assets/`` (default ``out_dir``: ``<run_dir>/report``). The report opens offline from
+    ``file://``: plotly.js is copied from the installed plotly package and nothing is fetched.
+
+    Args:
+        run_dir: the run directory (``runs/<run name>``).
+        out_dir: where to write the report.
+
+    Returns:
+        The path of ``index.html``.
+
+    Raises:
+        harness._errors.InputError: ``run_dir`` is not a run directory (no verdicts and no tables).
+    """
+    from harness._errors import InputError
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "verdicts.parquet").is_file() and not (run_dir / "tables" / "table.parquet").is_file():
+        raise InputError(run_dir, "run_dir", str(run_dir), "no verdicts.parquet or tables/ in this directory",
+                         "pass runs/<run name> of a run whose judge stage has finished")
+    ensure_tables(run_dir)
+    data = load_run(run_dir)
+    out = Path(out_dir) if out_dir is not None else run_dir / "report"
+    assets = out / "assets"
+    _copy_assets(assets)
+    data_dir = assets / "data"
+    if data_dir.is_dir():
+        shutil.rmtree(data_dir)  # stale per-scenario files of an earlier render
+    counts = _transcripts.build(data, data_dir)
+    figs = all_figures(data)
+    index = out / "index.html"
+    _write(index, page(data, figs, counts, datetime.now(UTC).replace(microsecond=0)))
+    logger.info("report: wrote %s (%d comparisons in %d data files)", index, counts["comparisons"], counts["files"])
+    return index

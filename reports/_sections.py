@@ -1,0 +1,469 @@
+"""The sections of the report page, as escaped HTML built with :func:`reports._html.el`."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from reports._data import POOLED, RunData
+from reports._escape import Safe
+from reports._figures import FigureGroup
+from reports._html import el, fmt_num, fmt_p, fmt_pct, frag, sort_value
+
+_STATUS_MARK = {"calibrated": "\u2713", "uncalibrated": "\u26a0", "no_ratings": "\u25cb"}
+_STATUS_TEXT = {"calibrated": "judge calibrated against clinicians", "uncalibrated": "judge NOT calibrated",
+                "no_ratings": "no clinician ratings for this criterion"}
+
+
+def _f(x: Any) -> float:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _ci(low: Any, high: Any, scale: float = 100.0, digits: int = 1) -> str:
+    lo, hi = _f(low), _f(high)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return ""
+    return f"[{scale * lo:.{digits}f}, {scale * hi:.{digits}f}]"
+
+
+def _th(label: str, kind: str | None = "num", title: str | None = None, **attrs: str | None) -> Safe:
+    """A header cell; sortable ones hold a button (keyboard accessible) and carry ``data-type``."""
+    if kind is None:
+        return el("th", label, scope="col", title=title, **attrs)
+    return el("th", el("button", label, type="button", class_="sort"), scope="col", data_type=kind,
+              title=title or f"sort by {label}", aria_sort="none", **attrs)
+
+
+def _td(text: str, v: float | int | str | None = None, class_: str | None = None, **attrs: str | None) -> Safe:
+    return el("td", text, data_v=sort_value(v) if v is not None else None, class_=class_, **attrs)
+
+
+def _num_cell(point: Any, low: Any, high: Any, scale: float = 100.0, digits: int = 1) -> Safe:
+    p = _f(point)
+    shown = fmt_pct(p, digits) if scale == 100.0 else fmt_num(p, f"{{:.{digits}f}}")
+    return el("td", shown, el("span", " " + _ci(low, high, scale, digits), class_="ci") if _ci(low, high) else None,
+              data_v=sort_value(p if math.isfinite(p) else None), class_="num")
+
+
+def scroll(table: Safe) -> Safe:
+    """Wide tables scroll sideways inside the page column instead of overflowing it."""
+    return el("div", table, class_="table-wrap")
+
+
+def picker(group: FigureGroup, label: str) -> Safe:
+    if len(group.options) <= 1:
+        return Safe("")
+    return el("label", label + " ", el("select", [el("option", text, value=key) for key, text in group.options],
+                                       class_="fig-picker", data_group=group.id), class_="picker")
+
+
+def figure(group: FigureGroup, label: str, caption: str, empty: str) -> Safe:
+    """A picker (when there is more than one figure) and the plot slot the page script fills."""
+    if not group:
+        return el("p", empty, class_="empty")
+    return el("figure", picker(group, label),
+              el("div", el("p", "loading plot\u2026", class_="loading"), class_="plot", data_group=group.id,
+                 data_key=group.default, role="img", aria_label=caption),
+              el("figcaption", caption))
+
+
+def notices(data: RunData) -> Safe:
+    if not data.warnings:
+        return Safe("")
+    return el("div", el("ul", [el("li", w) for w in data.warnings]), class_="notice", role="note")
+
+
+def header(data: RunData) -> Safe:
+    s = data.settings
+    table = data.table("table")
+    n_cand = table["candidate"].nunique() if not table.empty else 0
+    facts = [
+        ("candidates", str(n_cand)),
+        ("scenarios", s.get("n_scenarios", "?")),
+        ("head-to-heads", s.get("n_head_to_heads", "?")),
+        ("unscored head-to-heads", s.get("n_unscored_head_to_heads", "?")),
+        ("judge", s.get("judges", "?")),
+        ("criteria set", f"{data.criteria_set} [{data.criteria_hash}]"),
+    ]
+    return el("header", el("h1", "theraeval report: ", el("span", data.name, class_="run-name")),
+              el("dl", [el("div", el("dt", k), el("dd", v)) for k, v in facts], class_="facts"), class_="top")
+
+
+def nav(sections: list[tuple[str, str]]) -> Safe:
+    return el("nav", el("ul", [el("li", el("a", label, href=f"#{sid}")) for sid, label in sections]),
+              aria_label="sections")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# leaderboard
+
+
+def _default_criterion(criteria: list[str]) -> str:
+    return POOLED if POOLED in criteria else (criteria[0] if criteria else "")
+
+
+def leaderboard(data: RunData) -> Safe:
+    table = data.table("table")
+    if table.empty:
+        return el("section", el("h2", "Leaderboard"), el("p", "No leaderboard table.", class_="empty"),
+                  id="leaderboard")
+    criteria = [str(c) for c in dict.fromkeys(table["criterion"])]
+    default = _default_criterion(criteria)
+    gate = data.table("gate")
+    gate_by = {str(r.candidate): r for r in gate.itertuples(index=False)} if not gate.empty else {}
+    cal = data.calibration()
+    s = data.settings
+    level = s.get("level", "0.95")
+    try:
+        level_txt = f"{float(level):.0%}"
+    except ValueError:
+        level_txt = "95%"
+
+    options = []
+    for c in criteria:
+        status = cal.get(c, ("", ""))[0]
+        suffix = " \u26a0 judge uncalibrated" if status == "uncalibrated" else ""
+        options.append(el("option", data.criterion_label(c) + suffix, value=c, selected=c == default))
+    head = el("thead", el("tr", _th("rank", "num", "rank band from the Bradley\u2013Terry bootstrap intervals"),
+                          _th("candidate", "text"),
+                          _th("win %", "num", f"paper win rate (ties count as not winning) [{level_txt} Wilson CI]"),
+                          _th("ties as half %", "num", f"ties count half [{level_txt} bootstrap CI]"),
+                          _th("BT (Elo scale)", "num", f"Bradley\u2013Terry log-strength \u00d7 400/ln10 [{level_txt} "
+                                                       "bootstrap CI]"),
+                          _th("online Elo", "num"), _th("n", "num", "scored head-to-heads"),
+                          _th("W\u2013T\u2013L", None), _th("unscored", "num", "unscored head-to-heads"),
+                          _th("safety gate", "text", "flagged by the safety gate (bars in the settings)")))
+    rows = []
+    for r in table.itertuples(index=False):
+        c = str(r.criterion)
+        g = gate_by.get(str(r.candidate))
+        flagged = bool(g is not None and bool(g.flagged))
+        gate_cell = (_td("\u2691 flagged", 1, class_="flag", title=str(g.reason)) if flagged and g is not None
+                     else _td("ok" if g is not None else "\u2013", 0 if g is not None else None))
+        rank_v = _f(r.rank_best) + _f(r.rank_worst) / 1000.0
+        rows.append(el(
+            "tr", _td(str(r.rank), rank_v, class_="num"),
+            el("th", str(r.candidate), scope="row", data_v=str(r.candidate)),
+            _num_cell(r.win_rate, r.wilson_low, r.wilson_high),
+            _num_cell(r.win_rate_half, r.half_ci_low, r.half_ci_high),
+            _num_cell(r.bt_elo, r.bt_elo_ci_low, r.bt_elo_ci_high, scale=1.0, digits=0),
+            _td(fmt_num(_f(r.elo_online)), _f(r.elo_online) if math.isfinite(_f(r.elo_online)) else None, class_="num"),
+            _td(str(r.n), int(r.n), class_="num"), _td(f"{r.wins}\u2013{r.ties}\u2013{r.losses}"),
+            _td(str(r.n_unscored), int(r.n_unscored), class_="num"), gate_cell,
+            data_criterion=c, hidden=c != default, class_="flagged" if flagged else None))
+    if cal:
+        cal_note = el("p", "Judge calibration (clinician ratings): ",
+                      [frag(el("span", f"{_STATUS_MARK.get(st, '?')} {c}", class_=f"cal cal-{st}",
+                               title=_STATUS_TEXT.get(st, st) + (f": {reason}" if reason else "")), " ")
+                       for c, (st, reason) in cal.items()], class_="calibration")
+    else:
+        cal_note = el("p", "Judge calibration: no clinician ratings for this run (the judge's agreement with "
+                           "clinicians is unknown).", class_="calibration cal-none")
+    return el(
+        "section", el("h2", "Leaderboard"),
+        el("p", f"Sorted by Bradley\u2013Terry score; click a column header to sort. Win % is the paper's number "
+                f"(wins / scored head-to-heads, ties in the denominator, mean over opponents) with a {level_txt} "
+                "Wilson interval; ties-as-half and Bradley\u2013Terry intervals come from a paired bootstrap over "
+                f"scenarios ({s.get('n_boot', '?')} resamples, seed {s.get('seed', '?')}). The rank band "
+                "\u201c1\u20132\u201d means the data do not separate neighbours.", class_="lede"),
+        el("label", "criterion ", el("select", options, id="lb-criterion"), class_="picker"),
+        cal_note,
+        scroll(el("table", el("caption", "Leaderboard for ", el("span", data.criterion_label(default),
+                                                                id="lb-caption")),
+                  head, el("tbody", rows), id="lb-table", class_="sortable leaderboard")),
+        id="leaderboard")
+
+
+def overview(data: RunData) -> Safe:
+    """Candidates x criteria win-rate matrix; criterion headers carry the judge-calibration mark."""
+    table = data.table("table")
+    criteria = [str(c) for c in dict.fromkeys(table["criterion"])] if not table.empty else []
+    criteria = [c for c in criteria if c != POOLED]
+    if not criteria:
+        return Safe("")
+    cal = data.calibration()
+    heads = [_th("candidate", "text")]
+    for c in criteria:
+        status, reason = cal.get(c, ("", ""))
+        title = f"{data.criterion_label(c)}: " + (_STATUS_TEXT.get(status, "no clinician ratings")
+                                                  + (f" ({reason})" if reason else ""))
+        label = f"{c} {_STATUS_MARK[status]}" if status in _STATUS_MARK else c
+        heads.append(_th(label, "num", title, class_=f"cal-{status}" if status else None))
+    gate = data.table("gate")
+    flagged = ({str(c) for c, f in zip(gate["candidate"], gate["flagged"], strict=True) if bool(f)}
+               if not gate.empty else set())
+    heads.append(_th("safety gate", "text"))
+    by = {(str(r.criterion), str(r.candidate)): r for r in table.itertuples(index=False)}
+    rows = []
+    first = _default_criterion([str(c) for c in dict.fromkeys(table["criterion"])])
+    names = table[table["criterion"] == first]["candidate"].astype(str).tolist()
+    names += sorted(set(table["candidate"].astype(str)) - set(names))
+    for n in names:
+        cells = [el("th", n, scope="row", data_v=n)]
+        for c in criteria:
+            r = by.get((c, n))
+            if r is None:
+                cells.append(_td("\u2013"))
+                continue
+            cells.append(el("td", fmt_pct(_f(r.win_rate)), data_v=sort_value(_f(r.win_rate)), class_="num heat",
+                            title=f"{n} on {c}: {fmt_pct(_f(r.win_rate))}% {_ci(r.wilson_low, r.wilson_high)}, "
+                                  f"n={r.n}", style=f"--w:{max(0.0, min(1.0, _f(r.win_rate))):.3f}"
+                            if math.isfinite(_f(r.win_rate)) else None))
+        cells.append(_td("\u2691 flagged" if n in flagged else "ok", 1 if n in flagged else 0,
+                         class_="flag" if n in flagged else None))
+        rows.append(el("tr", cells))
+    legend = el("p", "Column marks: \u2713 judge calibrated against clinicians, \u26a0 judge not calibrated "
+                     "(read with care), \u25cb no clinician ratings for that criterion."
+                if cal else "No clinician ratings: no criterion's judge is calibrated.", class_="legend")
+    return el("div", el("h3", "Win rate by criterion"),
+              scroll(el("table", el("caption", "Paper win rate % per criterion (hover a cell for its interval)"),
+                        el("thead", el("tr", heads)), el("tbody", rows), id="overview-table",
+                        class_="sortable matrix")),
+              legend, class_="overview")
+
+
+def gate_section(data: RunData) -> Safe:
+    gate = data.table("gate")
+    s = data.settings
+    if gate.empty:
+        return el("div", el("h3", "Safety gate"), el("p", "Not applied (no safety criterion in this run).",
+                                                     class_="empty"))
+    head = el("thead", el("tr", _th("candidate", "text"), _th("safety win % (ties half)", "num"),
+                          _th("safety win % (paper)", "num"), _th("n", "num"), _th("crisis n", "num"),
+                          _th("crisis losses", "num"), _th("crisis loss %", "num"), _th("flag", "text"),
+                          _th("reason", None)))
+    rows = [el("tr", el("th", str(r.candidate), scope="row", data_v=str(r.candidate)),
+               _td(fmt_pct(_f(r.safety_win_rate)), _f(r.safety_win_rate), class_="num"),
+               _td(fmt_pct(_f(r.safety_win_rate_paper)), _f(r.safety_win_rate_paper), class_="num"),
+               _td(str(r.n), int(r.n), class_="num"), _td(str(r.crisis_n), int(r.crisis_n), class_="num"),
+               _td(str(r.crisis_losses), int(r.crisis_losses), class_="num"),
+               _td(fmt_pct(_f(r.crisis_loss_rate)), _f(r.crisis_loss_rate), class_="num"),
+               _td("\u2691 flagged" if bool(r.flagged) else "ok", 1 if bool(r.flagged) else 0,
+                   class_="flag" if bool(r.flagged) else None),
+               _td("" if pd.isna(r.reason) else str(r.reason)), class_="flagged" if bool(r.flagged) else None)
+            for r in gate.itertuples(index=False)]
+    return el("div", el("h3", "Safety gate"),
+              el("p", f"A candidate is flagged when its safety win rate (ties as half) is below "
+                      f"{s.get('safety_bar', '?')} or it loses more than {s.get('crisis_loss_bar', '?')} of its "
+                      "safety head-to-heads on crisis scenarios.", class_="lede"),
+              scroll(el("table", head, el("tbody", rows), class_="sortable", id="gate-table")))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# other sections
+
+
+def criteria_section(data: RunData, figs: dict[str, FigureGroup]) -> Safe:
+    return el("section", el("h2", "Per-criterion results"),
+              figure(figs["forest"], "criterion", "Win rates and Bradley\u2013Terry scores with intervals; "
+                     "\u2691 marks candidates flagged by the safety gate.", "No leaderboard table."),
+              figure(figs["overview"], "", "Paper win rate per criterion with Wilson intervals; \u26a0 marks a "
+                     "criterion whose judge is not calibrated against clinicians.", ""),
+              id="criteria")
+
+
+def tradeoff_section(data: RunData, figs: dict[str, FigureGroup]) -> Safe:
+    pareto = data.table("pareto")
+    front = ([str(c) for c, f in zip(pareto["candidate"], pareto["on_front"], strict=True) if bool(f)]
+             if not pareto.empty else [])
+    return el("section", el("h2", "Trade-offs and the Pareto front"),
+              el("p", "Each candidate's win rate on two criteria (the paper's Figure 2 plots safety against "
+                      "empathy). Stars mark the Pareto front across all criteria from tables/pareto",
+                 f" ({', '.join(front)})" if front else "", "; the dashed staircase joins the candidates no "
+                 "other candidate matches or beats on both plotted criteria.", class_="lede"),
+              figure(figs["tradeoff"], "criteria", "Trade-off scatter with Wilson intervals on both axes.",
+                     "Needs at least two criteria."),
+              id="tradeoff")
+
+
+def significance_section(data: RunData, figs: dict[str, FigureGroup]) -> Safe:
+    sig = data.table("significance")
+    method = str(sig["method"].iloc[0]) if not sig.empty else "?"
+    correction = str(sig["correction"].iloc[0]) if not sig.empty else "?"
+    return el("section", el("h2", "Significance"),
+              el("p", f"McNemar ({method}) per candidate pair, p-values adjusted ({correction}) across all pairs "
+                      "\u00d7 criteria. Read along a row: ",
+                 el("span", "\u25b2 row candidate preferred", class_="key key-win"), " ",
+                 el("span", "\u25bc column candidate preferred", class_="key key-lose"), " ",
+                 el("span", "= no significant difference", class_="key key-ns"),
+                 "; the number is the adjusted p. McNemar treats head-to-heads as independent, so with several "
+                 "personas per scenario its p-values are optimistic.", class_="lede"),
+              figure(figs["significance"], "criterion", "Pairwise significance matrix.", "No significance table."),
+              id="significance")
+
+
+def _bias_table(data: RunData) -> Safe:
+    bias = data.table("bias")
+    if bias.empty:
+        return el("p", "No judge-bias table.", class_="empty")
+    head = el("thead", el("tr", _th("judge", "text"), _th("criterion", "text"),
+                          _th("position flips", "num", "head-to-heads whose two orders disagree / both scored"),
+                          _th("first-position wins", "num", "share of decisive verdicts for the first-shown "
+                                                            "response (50% = no position bias); binomial p"),
+                          _th("unscored verdicts", "num"), _th("unscored head-to-heads", "num"),
+                          _th("length coef", "num", "logistic coefficient of the length difference (per "
+                                                    "scaled length unit); p")))
+    rows = []
+    for r in bias.itertuples(index=False):
+        rows.append(el(
+            "tr", _td(str(r.judge)), _td(str(r.criterion)),
+            _td(f"{fmt_pct(_f(r.flip_rate))}% ({r.position_flips}/{r.both_scored})", _f(r.flip_rate), class_="num"),
+            _td(f"{fmt_pct(_f(r.first_position_rate))}% (p {fmt_p(_f(r.first_position_p))})",
+                _f(r.first_position_rate), class_="num"),
+            _td(f"{fmt_pct(_f(r.unscored_row_rate))}% ({r.unscored_rows}/{r.rows})", _f(r.unscored_row_rate),
+                class_="num"),
+            _td(f"{fmt_pct(_f(r.unscored_h2h_rate))}% ({r.unscored_h2h}/{r.n_h2h})", _f(r.unscored_h2h_rate),
+                class_="num"),
+            _td(f"{fmt_num(_f(r.length_coef), '{:+.3f}')} (p {fmt_p(_f(r.length_p))})"
+                if math.isfinite(_f(r.length_coef)) else "\u2013", _f(r.length_coef), class_="num")))
+    return scroll(el("table", head, el("tbody", rows), class_="sortable", id="bias-table"))
+
+
+def _unscored_reasons(data: RunData) -> Safe:
+    v = data.verdicts
+    if v.empty:
+        return el("p", "No verdict table.", class_="empty")
+    mask = (v["judge_label"].astype(str) == "unscored") | (v["unscored_reason"].fillna("").astype(str) != "")
+    part = v[mask]
+    if part.empty:
+        return el("p", f"No unscored verdicts among {len(v)} judge verdicts.", class_="empty")
+    counts = (part.assign(reason=part["unscored_reason"].fillna("").astype(str).replace("", "(no reason given)"))
+              .groupby(["criterion", "reason"], sort=True).size().reset_index(name="count")
+              .sort_values(["count", "criterion"], ascending=[False, True]))
+    head = el("thead", el("tr", _th("criterion", "text"), _th("unscored reason", "text"), _th("verdicts", "num")))
+    rows = [el("tr", _td(str(r.criterion)), _td(str(r.reason)), _td(str(r.count), int(r.count), class_="num"))
+            for r in counts.itertuples(index=False)]
+    return frag(el("p", f"{len(part)} of {len(v)} judge verdicts unscored (excluded from every rate).",
+                   class_="lede"),
+                scroll(el("table", head, el("tbody", rows), class_="sortable", id="unscored-table")))
+
+
+def diagnostics_section(data: RunData, figs: dict[str, FigureGroup]) -> Safe:
+    return el("section", el("h2", "Judge diagnostics"),
+              el("p", "Position flips: the judge's verdict changed when the two responses swapped places. "
+                      "First-position wins far from 50% mean position bias. Unscored verdicts are excluded from "
+                      "every rate and counted here.", class_="lede"),
+              _bias_table(data),
+              figure(figs["bias"], "", "Position-flip, first-position and unscored rates per criterion "
+                     "(dotted line: 50%).", ""),
+              el("h3", "Length bias"),
+              figure(figs["length"], "criterion", "Raw vs length-controlled win rate (ties as half): a large "
+                     "gap means the judge rewards length.", "No length table."),
+              el("h3", "Unscored verdicts by reason"), _unscored_reasons(data),
+              id="diagnostics")
+
+
+def _judge_gate_table(data: RunData) -> Safe:
+    jg = data.tables.get("judge_gate")
+    if jg is None or jg.empty:
+        return Safe("")
+    head = el("thead", el("tr", _th("criterion", "text"), _th("status", "text"),
+                          _th("LLM\u2013clinician agreement", "num"), _th("clinician leave-one-out", "num"),
+                          _th("reason", None)))
+    rows = []
+    for r in jg.itertuples(index=False):
+        st = str(r.status)
+        rows.append(el("tr", el("th", str(r.criterion), scope="row", data_v=str(r.criterion)),
+                       _td(f"{_STATUS_MARK.get(st, '')} {st}", st, class_=f"cal-{st}"),
+                       _num_cell(r.llm_agreement, r.llm_ci_low, r.llm_ci_high),
+                       _num_cell(r.human_loo_agreement, r.human_ci_low, r.human_ci_high),
+                       _td("" if pd.isna(r.reason) else str(r.reason))))
+    return scroll(el("table", el("caption", "Judge gate: is the LLM judge as consistent with clinicians as "
+                                            "clinicians are with each other?"), head, el("tbody", rows),
+                     class_="sortable", id="judge-gate-table"))
+
+
+def _agreement_table(data: RunData) -> Safe:
+    ag = data.tables.get("agreement")
+    if ag is None or ag.empty:
+        return Safe("")
+    head = el("thead", el("tr", _th("criterion", "text"), _th("comparison", "text"), _th("statistic", "text"),
+                          _th("estimate", "num"), _th("CI", None), _th("n", "num")))
+    rows = [el("tr", _td(str(r.criterion)), _td(str(r.comparison)), _td(str(r.statistic)),
+               _td(fmt_num(_f(r.estimate), "{:.3f}"), _f(r.estimate), class_="num"),
+               _td(_ci(r.ci_low, r.ci_high, 1.0, 3)), _td(str(r.n), _f(r.n), class_="num"))
+            for r in ag.itertuples(index=False)]
+    return el("details", el("summary", "All agreement statistics"),
+              scroll(el("table", head, el("tbody", rows), class_="sortable", id="agreement-table")))
+
+
+def agreement_section(data: RunData, figs: dict[str, FigureGroup]) -> Safe:
+    present = [n for n in ("agreement", "judge_gate", "agreement_confusion", "clinician_outcomes") if data.has(n)]
+    if not present:
+        return el("section", el("h2", "Clinician agreement"),
+                  el("p", "No clinician ratings for this run: the judge's agreement with clinicians has not been "
+                          "measured, and no criterion is marked calibrated.", class_="empty", id="no-ratings"),
+                  id="agreement")
+    return el("section", el("h2", "Clinician agreement"), _judge_gate_table(data),
+              figure(figs["agreement"], "statistic", "Agreement with clinicians per criterion, with intervals.",
+                     "No agreement table."),
+              _agreement_table(data),
+              el("h3", "Clinician majority vs LLM judge"),
+              figure(figs["confusion"], "criterion", "Confusion matrix of verdicts.", "No confusion table."),
+              el("h3", "Clinician verdicts"),
+              figure(figs["clinician"], "pair", "Clinicians' head-to-head verdicts per criterion.",
+                     "No clinician outcomes table."),
+              id="agreement")
+
+
+def persona_section(data: RunData, figs: dict[str, FigureGroup]) -> Safe:
+    if not figs["persona"] and not figs["persona_score"]:
+        return el("section", el("h2", "Personas"),
+                  el("p", "No persona tables (the leaderboard was written without the personas snapshot).",
+                     class_="empty"), id="personas")
+    ps = data.table("persona_score")
+    note = (f"Weighting: {ps['weighting'].iloc[0]}; criteria {ps['criteria'].iloc[0]}." if not ps.empty else "")
+    return el("section", el("h2", "Personas"),
+              figure(figs["persona_score"], "", "Persona-weighted overall score. " + note, ""),
+              figure(figs["persona"], "breakdown", "Win rate by persona group (n = scored head-to-heads).",
+                     "No persona breakdown."),
+              id="personas")
+
+
+def transcripts_section(data: RunData, counts: dict[str, Any]) -> Safe:
+    v = data.verdicts
+    criteria = [str(c) for c in dict.fromkeys(v["criterion"].astype(str))] if not v.empty else []
+    criteria = [c for c in data.criteria if c in criteria] + [c for c in criteria if c not in data.criteria]
+    cands = sorted(set(v["candidate_a"].astype(str)) | set(v["candidate_b"].astype(str))) if not v.empty else []
+    risks = sorted({str(r) for r in v["scenario_risk"].astype(str)} - {""}) if not v.empty else []
+    if not counts.get("comparisons"):
+        return el("section", el("h2", "Transcripts"), el("p", "No verdicts to browse.", class_="empty"),
+                  id="transcripts")
+    filters = el(
+        "div",
+        el("label", "criterion ", el("select", el("option", "all criteria", value=""),
+                                     [el("option", data.criterion_label(c), value=str(i))
+                                      for i, c in enumerate(criteria)], id="tb-criterion")),
+        el("label", "candidate ", el("select", el("option", "any", value=""),
+                                     [el("option", c, value=str(i)) for i, c in enumerate(cands)], id="tb-candidate")),
+        el("label", "scenario risk ", el("select", el("option", "any", value=""),
+                                         [el("option", r, value=r) for r in risks], id="tb-risk")),
+        el("label", el("input", type="checkbox", id="tb-flips"), " position flips only"),
+        el("label", el("input", type="checkbox", id="tb-unscored"), " unscored only"),
+        el("label", "scenario id ", el("input", type="search", id="tb-search", placeholder="contains\u2026",
+                                       autocomplete="off")),
+        el("label", "per page ", el("select", [el("option", str(n), value=str(n), selected=n == 10)
+                                               for n in (5, 10, 25, 50)], id="tb-size")),
+        class_="filters")
+    pager = el("div", el("button", "\u2039 previous", type="button", class_="tb-prev"),
+               el("span", "", class_="tb-status", aria_live="polite"),
+               el("button", "next \u203a", type="button", class_="tb-next"), class_="pager")
+    return el("section", el("h2", "Transcripts"),
+              el("p", f"{counts['comparisons']} comparisons (candidate pair \u00d7 scenario \u00d7 persona) over "
+                      f"{counts['scenarios']} scenarios. Each shows both dialogues and, for every criterion, the "
+                      "judge's verdict and rationale in both presentation orders. Data load page by page.",
+                 class_="lede"),
+              filters, pager, el("div", el("p", "Scroll here to load the transcripts.", class_="loading"),
+                                 id="tb-list"),
+              pager, el("noscript", "The transcript browser needs JavaScript."),
+              id="transcripts")
+
+
+def footer(items: list[tuple[str, str]]) -> Safe:
+    return el("footer", el("h2", "Provenance"),
+              el("dl", [frag(el("dt", k), el("dd", v)) for k, v in items]), id="provenance")
