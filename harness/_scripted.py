@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 from pathlib import Path
 from typing import Any
-
-import math
 
 from inspect_ai.model import (
     ChatMessage,

@@ -17,7 +17,8 @@ from inspect_ai.log import read_eval_log, read_eval_log_samples
 COLUMNS: tuple[str, ...] = (
     "run", "judge_model", "judge_kind", "judge_mode", "criteria_set", "criteria_hash",
     "candidate_a", "candidate_b", "scenario_id", "scenario_risk", "persona_id", "criterion", "order",
-    "judge_label", "verdict", "unscored_reason", "judge_reason", "prob_a", "combined", "position_flip", "len_a", "len_b",
+    "judge_label", "verdict", "unscored_reason", "judge_reason", "prob_a", "combined", "position_flip",
+    "len_a", "len_b",
     "stage2_log", "stage2_sample",
 )
 
