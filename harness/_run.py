@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -168,6 +167,10 @@ def _eval_options(plan: RunPlan, display: str | None) -> dict[str, Any]:
         max_connections=run.max_connections,
         retry_attempts=3,
         retry_wait=1,
+        # A call error inspect does not retry itself (a 200 whose body is not JSON) errors its sample: retry that
+        # sample in place, instead of failing the task, which cancels every in-flight call of the task (paid
+        # again on the retry) and spends one of eval_set's 3 task retries (docs/guarantees.md).
+        retry_on_error=3,
         log_dir_allow_dirty=True,  # logs of removed candidates/inputs stay; the stage index says what is current
         display=display,
         log_level="warning",
@@ -274,8 +277,4 @@ def stage2_logs(run_dir: Path) -> list[Path]:
     return [run_dir / "stage2" / x["log"] for x in json.loads(index.read_text())]
 
 
-def clean_run(run_dir: Path) -> None:
-    """Delete a run directory (logs, cache, tables)."""
-    if run_dir.exists():
-        shutil.rmtree(run_dir)
 

@@ -8,13 +8,17 @@ import sys
 from collections.abc import Callable, Sequence
 from math import comb
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness._errors import InputError
+
+if TYPE_CHECKING:
+    from harness._run import RunPlan
 
 logger = logging.getLogger("harness")
 
 
-def _plan(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _plan(args: argparse.Namespace) -> RunPlan:
     from harness._run import plan_run
 
     return plan_run(args.config)
@@ -110,6 +114,15 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from trainers import train_main
+
+    out = train_main(Path(args.config))
+    print(f"Model: {out}")
+    print(f"Use it as a candidate: paste {out / 'candidate.toml'} into a run config's [[candidates]].")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     plan = _plan(args)
     print(f"OK: {len(plan.cfg.candidates)} candidates, {len(plan.scenarios)} scenarios, {len(plan.personas)} "
@@ -117,7 +130,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def dry_run(plan) -> str:  # type: ignore[no-untyped-def]
+def dry_run(plan: RunPlan) -> str:
     """Upper bounds on the model calls a run makes (before any cache hit)."""
     from harness._design import assign_personas
 
@@ -252,6 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
     ag.add_argument("--n-boot", type=int, default=1000)
     ag.add_argument("--seed", type=int, default=0)
     ag.set_defaults(fn=cmd_agreement)
+
+    tr = sub.add_parser("train", help="train a candidate: sft, dpo, modpo, joint_loss, reward_model, soup")
+    tr.add_argument("config", help="training config (.toml); see docs/training.md and trainers/presets/")
+    tr.set_defaults(fn=cmd_train)
 
     personas = sub.add_parser("personas", help="persona tools").add_subparsers(dest="personas_cmd", required=True)
     fs = personas.add_parser("from-survey", help="build personas (.jsonl) from a survey CSV")
