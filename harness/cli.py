@@ -114,6 +114,16 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_preferences(args: argparse.Namespace) -> int:
+    from harness._preferences import collect_preferences_main
+
+    out = collect_preferences_main(Path(args.run_dir), Path(args.output), judge=args.judge,
+                                   judge_model=args.judge_model, personas_per_scenario=args.personas_per_scenario,
+                                   seed=args.seed, display=args.display)
+    print(f"Preference datasets (one per criterion, plus joint/): {out}; see {out / 'summary.json'}")
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from trainers import train_main
 
@@ -265,6 +275,16 @@ def build_parser() -> argparse.ArgumentParser:
     ag.add_argument("--n-boot", type=int, default=1000)
     ag.add_argument("--seed", type=int, default=0)
     ag.set_defaults(fn=cmd_agreement)
+
+    pf = sub.add_parser("preferences", help="persona judges rank the candidates' responses -> DPO preference data")
+    pf.add_argument("run_dir", help="a run whose stage 1 is done (single-turn); its candidates are the N responses")
+    pf.add_argument("-o", "--output", required=True, help="folder for the per-criterion HF datasets")
+    pf.add_argument("--judge", default="rm", choices=["rm", "llm"], help="rm (default) or the run's / given LLM judge")
+    pf.add_argument("--judge-model", help="LLM judge model string (default: the run config's [judge] model)")
+    pf.add_argument("--personas-per-scenario", type=int, default=5)
+    pf.add_argument("--seed", type=int, default=42)
+    pf.add_argument("--display", default="none")
+    pf.set_defaults(fn=cmd_preferences)
 
     tr = sub.add_parser("train", help="train a candidate: sft, dpo, modpo, joint_loss, reward_model, soup")
     tr.add_argument("config", help="training config (.toml); see docs/training.md and trainers/presets/")
