@@ -6,9 +6,24 @@ significance and bias diagnostics, is `theraeval leaderboard`).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from harness.stats import average_win_rates, head_to_heads
+
+
+def reward_judge_info(heads_manifest: dict[str, Any]) -> dict[str, Any]:
+    """What the summary and report say about reward heads: data, held-out accuracy per criterion."""
+    crits = heads_manifest.get("criteria", {})
+    return {
+        "kind": "rm",
+        "encoder": heads_manifest.get("encoder", {}).get("name"),
+        "data_sha256": heads_manifest.get("data", {}).get("sha256"),
+        "heldout_accuracy": {c: v["metrics"]["test_accuracy"] for c, v in crits.items()
+                             if v.get("metrics", {}).get("test_accuracy") is not None},
+        "n_test": sum(int(v.get("metrics", {}).get("n_test", 0)) for v in crits.values()),
+    }
 
 
 def summary_table(verdicts: pd.DataFrame) -> pd.DataFrame:
@@ -32,8 +47,8 @@ def logprob_position_bias(verdicts: pd.DataFrame) -> float | None:
     return float(p_first.mean() - 0.5)
 
 
-def format_summary(verdicts: pd.DataFrame) -> str:
-    """A readable fixed-width summary of a run's verdict table."""
+def format_summary(verdicts: pd.DataFrame, judge_info: dict[str, Any] | None = None) -> str:
+    """A readable fixed-width summary of a run's verdict table (and, for reward heads, their validation)."""
     if verdicts.empty:
         return "No verdicts.\n"
     first = verdicts.iloc[0]
@@ -49,6 +64,10 @@ def format_summary(verdicts: pd.DataFrame) -> str:
         "win% = mean over opponents of wins / scored head-to-heads (ties count in the denominator, as in the "
         "paper); half% counts ties as half a win; 95% Wilson interval on pooled counts.",
     ]
+    if judge_info and judge_info.get("heldout_accuracy"):
+        acc = ", ".join(f"{c} {a:.2f}" for c, a in judge_info["heldout_accuracy"].items())
+        lines.append(f"reward heads' held-out pairwise accuracy on their preference set's test split "
+                     f"(n={judge_info['n_test']} pairs): {acc}")
     bias = logprob_position_bias(verdicts)
     if bias is not None:
         lines.append(f"log-probability judge: mean P(Response A) = {0.5 + bias:.3f}, a position bias of {bias:+.3f}; "

@@ -8,11 +8,13 @@ import sys
 from collections.abc import Callable, Sequence
 from math import comb
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness._errors import InputError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from harness._run import RunPlan
 
 logger = logging.getLogger("harness")
@@ -32,9 +34,26 @@ def _verdicts_and_summary(run_dir: Path) -> str:
     df = build_verdicts(stage2_logs(run_dir), run_dir.name)
     write_table(df, run_dir / "verdicts.parquet")
     write_table(build_transcripts(stage1_logs(run_dir)), run_dir / "transcripts.parquet")
-    text = format_summary(df)
+    text = format_summary(df, judge_info(run_dir, df))
     (run_dir / "summary.txt").write_text(text, encoding="utf-8")
     return text
+
+
+def judge_info(run_dir: Path, verdicts: pd.DataFrame) -> dict[str, Any] | None:
+    """For reward heads, write `<run>/judge.json` (held-out accuracy of the heads, from the stage-2 log)."""
+    import json
+
+    from inspect_ai.log import read_eval_log
+
+    from harness._run import stage2_logs
+
+    logs = stage2_logs(run_dir)
+    if verdicts.empty or not logs:
+        return None
+    info = (read_eval_log(str(logs[0]), header_only=True).eval.metadata or {}).get("judge_info")
+    if info:
+        (run_dir / "judge.json").write_text(json.dumps(info, indent=2, sort_keys=True), encoding="utf-8")
+    return info
 
 
 def cmd_run(args: argparse.Namespace) -> int:

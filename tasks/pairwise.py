@@ -22,10 +22,11 @@ from harness._criteria import load_criteria
 from harness._design import assign_personas
 from harness._errors import InputError
 from harness._sources import resolve_personas
+from harness._summary import reward_judge_info
 from scorers._combine import ORDERS
 from scorers._judge import pairwise_judge
 from scorers._logprob_judge import logprob_pairwise_judge
-from scorers._rm_judge import reward_pairwise_judge
+from scorers._rm_judge import load_reward_judge, reward_pairwise_judge
 from tasks.dialogue import cache_policy
 
 
@@ -141,6 +142,9 @@ def pairwise(
             sample_id = f"{scenario_id}--{pid}" if pid else scenario_id
             samples.append(Sample(id=sample_id, input=str(a.input), metadata=meta))
     judged = ORDERS if orders == "both" else ("ab",)
+    judge_info = None
+    if judge == "rm":
+        judge_info = reward_judge_info(load_reward_judge(rm_heads, crit).manifest)
     return Task(
         dataset=MemoryDataset(samples, name=f"{name_a}-vs-{name_b}"),
         solver=passthrough(),
@@ -152,5 +156,5 @@ def pairwise(
         name="pairwise",
         metadata={"candidate_a": name_a, "candidate_b": name_b, "criteria_set": crit.name,
                   "criteria_hash": crit.hash, "judge_mode": mode, "judge_kind": judge, "granularity": granularity,
-                  "stage": 2},
+                  "judge_info": judge_info, "stage": 2},
     )

@@ -41,3 +41,13 @@ def test_rm_judge_without_heads_for_a_criterion_is_an_error(tmp_path: Path,
     assert main(["validate", str(cfg)]) == 2
     err = capsys.readouterr().err
     assert "criteria = 'quantity'" in err and "no head" in err and "Fix: " in err
+
+
+def test_summary_names_the_reward_heads_and_their_heldout_accuracy(tmp_path: Path) -> None:
+    import json
+
+    run_ok("run", str(_rm_config(tmp_path, data='criteria_ids = ["empathy"]\n')), "--display", "none")
+    info = json.loads((tmp_path / "runs" / "t" / "judge.json").read_text())
+    assert info["kind"] == "rm" and 0.5 < info["heldout_accuracy"]["empathy"] <= 1.0 and info["n_test"] > 0
+    summary = (tmp_path / "runs" / "t" / "summary.txt").read_text()
+    assert "judge rm/builtin@" in summary and "held-out pairwise accuracy" in summary
