@@ -1,0 +1,461 @@
+"""MODPO: DPO on a primary criterion plus a margin from the other criteria's reward models.
+
+Zhou et al. (2024), "Beyond One-Preference-Fits-All Alignment: Multi-Objective Direct Preference
+Optimization", Eq. (8) (reference code ZHZisZZ/modpo, `src/trainer/modpo_trainer.py`). For a primary
+criterion k with weight w_k and margin criteria j != k with weights w_j and reward models r_j:
+
+    L_MODPO = -E log σ( (β / w_k) · [log πθ(y_w|x)/π_ref(y_w|x) - log πθ(y_l|x)/π_ref(y_l|x)]
+                        - (1 / w_k) · Σ_{j≠k} w_j · (r_j(x, y_w) - r_j(x, y_l)) )
+
+The second term, `margin = Σ_{j≠k} w_j (r_j(x, y_w) - r_j(x, y_l))`, depends only on frozen reward models, so
+it is computed once per pair before training (`compute_margins`). Rewards are z-normalised per reward
+model on the training set (their scale is otherwise arbitrary relative to β·log-ratios; the paper's code
+left raw logits), and scored in the exact token format each reward model was trained on.
+
+Bugs of the paper's code that this module guards against (paper.md §4.2, §5.1): the margin column was
+silently dropped by TRL's collator, so training degenerated to plain DPO with β/w_k. Here the config and
+the trainer refuse to run without a finite, non-constant margin column, and every batch must carry it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from trl import DPOTrainer
+from trl.trainer.dpo_trainer import DataCollatorForPreference
+
+from harness._errors import InputError
+from trainers._base import PreparedRun, RunSpec, TrainOutput, check_weights, register_trainer
+from trainers._common import build_config, load_tokenizer, log_metrics, read_json, save_causal_lm
+from trainers._data import check_options
+from trainers._dpo import DPO_METRICS, DPOTrainConfig, load_preference_data, make_dpo_trainer
+from trainers._reward_model import REWARD_FORMAT_FILE, RewardModel, row_format
+
+logger = logging.getLogger(__name__)
+
+MARGIN_KEY = "margin"
+"""Batch key the collator puts the per-pair margin under."""
+
+
+@dataclass
+class MODPOConfig(DPOTrainConfig):
+    """`DPOTrainConfig` plus the MODPO objective weights (Zhou et al., 2024).
+
+    `criteria[0]` is the primary criterion k (trained through the DPO log-ratio); the others enter through
+    the margin. Defaults are the paper's Phase-1 MODPO_Empathy: empathy primary, safety margin, 0.5/0.5.
+    """
+
+    criteria: list[str] = field(
+        default_factory=lambda: ["empathy", "safety"],
+        metadata={"help": "Objective names, primary criterion k first; the rest are margin criteria j."},
+    )
+    weights: list[float] = field(
+        default_factory=lambda: [0.5, 0.5],
+        metadata={"help": "Weights w aligned with `criteria` (w_k first); each in (0, 1], summing to 1."},
+    )
+    margin_column: str = field(
+        default="margin",
+        metadata={"help": "Dataset column holding margin = Σ_{j≠k} w_j (r_j(x,y_w) - r_j(x,y_l)) per pair."},
+    )
+    margin_reward_models: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Reward-model directories for criteria[1:], in order, used by `compute_margins` "
+            "(recorded in the manifest). Empty when the dataset already carries the margin column."
+        },
+    )
+    normalize_margin_rewards: bool = field(
+        default=True,
+        metadata={
+            "help": "z-normalise each margin reward model's scores on the training set before weighting."
+        },
+    )
+    remove_unused_columns: bool = field(
+        default=False,
+        metadata={
+            "help": "Must stay False: the margin column has to reach the collator (TRL would drop it)."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if len(self.criteria) < 2 or len(set(self.criteria)) != len(self.criteria):
+            raise ValueError(
+                f"criteria must name at least 2 distinct criteria (primary first), got {self.criteria}"
+            )
+        if len(self.weights) != len(self.criteria):
+            raise ValueError(f"weights {self.weights} must align with criteria {self.criteria}")
+        problem = check_weights(dict(zip(self.criteria, self.weights, strict=True)))
+        if problem:
+            raise ValueError(f"weights: {problem}")
+        if self.margin_reward_models and len(self.margin_reward_models) != len(self.criteria) - 1:
+            raise ValueError(
+                f"margin_reward_models must give one directory per margin criterion "
+                f"{self.criteria[1:]}, got {self.margin_reward_models}"
+            )
+        if self.remove_unused_columns:
+            raise ValueError(
+                "remove_unused_columns must be False for MODPO, else the margin column is dropped "
+                "and training silently becomes plain DPO"
+            )
+        if len(self.loss_type) != 1 or self.loss_type[0] not in ("sigmoid", "hinge"):
+            raise ValueError(f"MODPO supports loss_type ['sigmoid'] (or ['hinge']), got {self.loss_type}")
+        if self.f_divergence_type != "reverse_kl":
+            raise ValueError("MODPO's margin shift is only exact with f_divergence_type='reverse_kl'")
+
+    @property
+    def primary_weight(self) -> float:
+        """w_k, the weight of the primary criterion."""
+        return float(self.weights[0])
+
+
+def check_margins(values: Sequence[float], where: str) -> None:
+    """Raise `ValueError` unless the margins are all finite and not all equal.
+
+    A constant margin shifts every logit by the same amount: MODPO then reduces to DPO with β/w_k plus an
+    offset, which is what the paper's code silently did.
+    """
+    vals = [float(v) for v in values]
+    if not vals:
+        raise ValueError(f"{where}: no margins")
+    bad = [v for v in vals if not math.isfinite(v)]
+    if bad:
+        raise ValueError(f"{where}: {len(bad)} margins are not finite (e.g. {bad[0]})")
+    if max(vals) - min(vals) <= 1e-12 * max(1.0, abs(vals[0])):
+        raise ValueError(
+            f"{where}: the margin is constant ({vals[0]!r}) over all {len(vals)} pairs, so MODPO "
+            "would reduce to plain DPO; check the margin reward models and the margin column"
+        )
+
+
+@dataclass
+class MarginCollator(DataCollatorForPreference):
+    """TRL's preference collator plus the per-pair margin as a float tensor under `"margin"`.
+
+    TRL 1.16's `DataCollatorForPreference` drops unknown keys; this is the one place the margin is carried
+    from the dataset into the batch. A missing margin raises instead of degrading to DPO.
+    """
+
+    margin_column: str = "margin"
+
+    def torch_call(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
+        """Collate as TRL does, then add the margins (raises `KeyError` if a row lacks one)."""
+        out = super().torch_call(examples)
+        missing = [i for i, e in enumerate(examples) if self.margin_column not in e]
+        if missing:
+            raise KeyError(
+                f"MODPO batch rows {missing} have no {self.margin_column!r}: the margin column was "
+                "dropped (is remove_unused_columns True?)"
+            )
+        out[MARGIN_KEY] = torch.tensor([float(e[self.margin_column]) for e in examples], dtype=torch.float32)
+        return out
+
+
+class MODPOTrainer(DPOTrainer):
+    """TRL `DPOTrainer` computing the MODPO loss (Zhou et al., 2024, Eq. 8) from a precomputed margin column.
+
+    TRL has no per-pair margin hook in DPO, so the loss is obtained exactly from TRL's own sigmoid (or
+    hinge) loss by two substitutions, done in `compute_loss`:
+
+    - effective β' = β / w_k (`self.beta`, read by TRL's loss and reward metrics);
+    - the chosen reference log-prob is shifted by margin/β, so
+      β'·[(log πθ(y_w) - log π_ref(y_w) - margin/β) - (log πθ(y_l) - log π_ref(y_l))]
+      = (β/w_k)·Δ - margin/w_k, the MODPO logit.
+
+    Logged `rewards/*` are therefore MODPO's collective rewards (as in Zhou et al.'s code), so
+    `rewards/accuracies` tracks the optimised objective; `modpo/margin` logs the batch-mean margin.
+
+    Internals touched (TRL 1.16.0, pinned; the numeric test in tests/trainers fails if they change):
+    `precompute_ref_logps` (flag read by `_compute_loss` to take reference log-probs from the batch) and
+    `_metrics` (TRL's metric buffer). Everything else goes through public methods (`compute_loss`,
+    `compute_ref_log_probs`) and the data collator.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        config = kwargs.get("args")
+        if not isinstance(config, MODPOConfig):
+            raise TypeError(f"MODPOTrainer needs args=MODPOConfig(...), got {type(config).__name__}")
+        dataset = kwargs.get("train_dataset")
+        if dataset is None or config.margin_column not in dataset.column_names:
+            have = None if dataset is None else dataset.column_names
+            raise ValueError(
+                f"MODPO needs a {config.margin_column!r} column in train_dataset (columns: {have}); "
+                "compute it with trainers.compute_margins"
+            )
+        check_margins(dataset[config.margin_column], "train_dataset")
+        eval_dataset = kwargs.get("eval_dataset")
+        if eval_dataset is not None and not isinstance(eval_dataset, dict):
+            if config.margin_column not in eval_dataset.column_names:
+                raise ValueError(f"MODPO needs a {config.margin_column!r} column in eval_dataset too")
+        tokenizer = kwargs.get("processing_class")
+        if tokenizer is None:
+            raise TypeError("MODPOTrainer needs processing_class=<tokenizer> (keyword argument)")
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        kwargs.setdefault(
+            "data_collator",
+            MarginCollator(
+                pad_token_id=tokenizer.pad_token_id,
+                max_length=config.max_length,
+                truncation_mode=config.truncation_mode,
+                margin_column=config.margin_column,
+            ),
+        )
+        super().__init__(*args, **kwargs)
+        self.modpo_beta = float(config.beta)
+        self.modpo_primary_weight = config.primary_weight
+        # Eq. (8): the DPO log-ratio of the primary objective is scaled by β / w_k.
+        self.beta = self.modpo_beta / self.modpo_primary_weight
+
+    def compute_ref_log_probs(self, model: Any, inputs: dict[str, Any]) -> Any:
+        """Reference log-probs without the margin key (it is not a model input)."""
+        return super().compute_ref_log_probs(model, {k: v for k, v in inputs.items() if k != MARGIN_KEY})
+
+    def compute_loss(
+        self, model: Any, inputs: dict[str, Any], return_outputs: bool = False, num_items_in_batch: Any = None
+    ) -> Any:
+        """MODPO loss: TRL's loss with β' = β/w_k and the chosen reference log-prob shifted by margin/β."""
+        inputs = dict(inputs)
+        if MARGIN_KEY not in inputs:
+            raise RuntimeError("MODPO batch without a margin: refusing to train plain DPO")
+        margin = inputs.pop(MARGIN_KEY).to(self.accelerator.device, dtype=torch.float32)
+        if "ref_chosen_logps" not in inputs:  # reference forward now (adapter disabled for PEFT)
+            ref = self.ref_model if self.ref_model is not None else self.model
+            inputs["ref_chosen_logps"], inputs["ref_rejected_logps"] = self.compute_ref_log_probs(ref, inputs)
+        inputs["ref_chosen_logps"] = inputs["ref_chosen_logps"] + margin / self.modpo_beta
+        mode = "train" if model.training else "eval"
+        self._metrics[mode]["modpo/margin"].append(self.accelerator.gather(margin).mean().item())
+        saved = self.precompute_ref_logps
+        # Make TRL's `_compute_loss` read the (shifted) reference log-probs from `inputs`.
+        self.precompute_ref_logps = True
+        try:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        finally:
+            self.precompute_ref_logps = saved
+
+
+def compute_margins(
+    dataset: Any,
+    criteria: Sequence[str],
+    weights: Sequence[float],
+    reward_models: Mapping[str, Path | RewardModel],
+    *,
+    normalize: bool = True,
+    stats: Mapping[str, Mapping[str, float]] | None = None,
+    margin_column: str = "margin",
+    batch_size: int = 16,
+) -> tuple[Any, dict[str, Any]]:
+    """Score every pair with the margin reward models and add `margin_column` (plus per-criterion rewards).
+
+    `criteria[0]` is the primary criterion (no reward model needed); for each j >= 1,
+    `reward_models[criteria[j]]` scores `(prompt, chosen)` and `(prompt, rejected)` in the format it was
+    trained on. With `normalize`, scores are z-normalised with the mean/std of this dataset's chosen and
+    rejected scores, or with `stats` (pass the training set's `stats["criteria"]` when scoring an evaluation
+    set). The margin is Σ_j w_j (z_j(x, y_w) - z_j(x, y_l)). Returns the new dataset and the statistics.
+
+    Raises:
+        ValueError: missing reward model, wrong criterion or row format, constant scores, constant margin.
+    """
+    if len(criteria) != len(weights):
+        raise ValueError(f"criteria {list(criteria)} and weights {list(weights)} differ in length")
+    fmt = row_format(dataset[0])
+    prompts, chosen, rejected = dataset["prompt"], dataset["chosen"], dataset["rejected"]
+    margin = torch.zeros(len(dataset), dtype=torch.float64)
+    out_stats: dict[str, Any] = {"normalized": normalize, "criteria": {}}
+    columns: dict[str, list[float]] = {}
+    for crit, w in zip(criteria[1:], weights[1:], strict=True):
+        if crit not in reward_models:
+            raise ValueError(f"no reward model for margin criterion {crit!r}")
+        rm = reward_models[crit]
+        rm = rm if isinstance(rm, RewardModel) else RewardModel.load(Path(rm))
+        if rm.criterion != crit:
+            raise ValueError(f"reward model {rm.path} was trained for {rm.criterion!r}, not {crit!r}")
+        if rm.fmt != fmt:
+            raise ValueError(
+                f"reward model {rm.path} was trained on {rm.fmt} rows but the data has {fmt} rows; "
+                "score it in the format it was trained on"
+            )
+        r_c = rm.score(prompts, chosen, batch_size).double()
+        r_r = rm.score(prompts, rejected, batch_size).double()
+        if stats is not None and crit in stats:
+            mean, std = float(stats[crit]["mean"]), float(stats[crit]["std"])
+        else:
+            both = torch.cat([r_c, r_r])
+            mean, std = float(both.mean()), float(both.std()) if len(both) > 1 else 0.0
+        if normalize:
+            if not std > 0:
+                raise ValueError(f"reward model for {crit!r} gives the same score to every response")
+            r_c, r_r = (r_c - mean) / std, (r_r - mean) / std
+        margin += float(w) * (r_c - r_r)
+        columns[f"reward_{crit}_chosen"] = r_c.tolist()
+        columns[f"reward_{crit}_rejected"] = r_r.tolist()
+        out_stats["criteria"][crit] = {
+            "mean": mean,
+            "std": std,
+            "weight": float(w),
+            "path": str(rm.path),
+            "frac_chosen_higher": float((r_c > r_r).double().mean()),
+        }
+    check_margins(margin.tolist(), "computed margins")
+    for name, values in columns.items():
+        if name in dataset.column_names:
+            dataset = dataset.remove_columns(name)
+        dataset = dataset.add_column(name, values)
+    if margin_column in dataset.column_names:
+        dataset = dataset.remove_columns(margin_column)
+    dataset = dataset.add_column(margin_column, margin.tolist())
+    out_stats["margin_mean"] = float(margin.mean())
+    out_stats["margin_std"] = float(margin.std()) if len(margin) > 1 else 0.0
+    return dataset, out_stats
+
+
+def _weights_table(spec: RunSpec) -> tuple[str, dict[str, float]]:
+    opts = spec.options
+    weights = opts.get("weights")
+    if not isinstance(weights, dict) or len(weights) < 2:
+        raise InputError(
+            spec.source,
+            "modpo.weights",
+            weights,
+            "MODPO needs a weight per criterion (>= 2)",
+            "add [modpo] weights = {empathy = 0.5, safety = 0.5}",
+        )
+    problem = check_weights(weights)
+    if problem:
+        raise InputError(
+            spec.source, "modpo.weights", weights, problem, "make every weight positive, summing to 1"
+        )
+    primary = opts.get("primary")
+    if primary not in weights:
+        raise InputError(
+            spec.source,
+            "modpo.primary",
+            primary,
+            f"must be one of the weighted criteria {sorted(weights)}",
+            'set [modpo] primary = "<criterion trained by the DPO term>"',
+        )
+    return str(primary), {str(k): float(v) for k, v in weights.items()}
+
+
+@register_trainer("modpo")
+class MODPOMethod:
+    """`method = "modpo"`: primary criterion's pairs + margin reward models (from `reward_model` runs).
+
+    TOML: `[modpo] primary = "empathy"`, `weights = {empathy = 0.5, safety = 0.5}`,
+    `reward_models = {safety = "runs/rm/safety"}`; or `use_dataset_margin = true` to take an existing
+    `margin` column from the data.
+    """
+
+    config_class = MODPOConfig
+
+    def prepare(self, spec: RunSpec) -> PreparedRun:
+        """Validate weights, reward models and data; build the config."""
+        check_options(spec, ("primary", "weights", "reward_models", "use_dataset_margin"))
+        primary, weights = _weights_table(spec)
+        margin_crits = [c for c in weights if c != primary]
+        ds = load_preference_data(spec.dataset, spec)
+        assert isinstance(spec.dataset, Path)
+        use_column = bool(spec.options.get("use_dataset_margin", False))
+        rm_dirs: dict[str, Path] = {}
+        if use_column:
+            if "margin" not in ds.column_names:
+                raise InputError(
+                    spec.dataset,
+                    "column margin",
+                    sorted(ds.column_names),
+                    "use_dataset_margin is true but the data has no 'margin' column",
+                    "add the column, or give [modpo] reward_models instead",
+                )
+            try:
+                check_margins(ds["margin"], "dataset column 'margin'")
+            except ValueError as e:
+                raise InputError(
+                    spec.dataset, "column margin", "...", str(e), "recompute the margins"
+                ) from None
+        else:
+            table = spec.options.get("reward_models")
+            table = table if isinstance(table, dict) else {}
+            fmt = row_format(ds[0])
+            for crit in margin_crits:
+                if crit not in table:
+                    raise InputError(
+                        spec.source,
+                        f"modpo.reward_models.{crit}",
+                        None,
+                        f"no reward model for margin criterion {crit!r}",
+                        f"add [modpo.reward_models] {crit} = \"<dir from a method = 'reward_model' run>\"",
+                    )
+                path = Path(str(table[crit]))
+                if not path.is_absolute() and spec.source is not None:
+                    path = (spec.source.parent / path).resolve()
+                meta_file = path / REWARD_FORMAT_FILE
+                if not meta_file.is_file():
+                    raise InputError(
+                        spec.source,
+                        f"modpo.reward_models.{crit}",
+                        str(path),
+                        f"not a reward-model directory (no {REWARD_FORMAT_FILE})",
+                        "train it with method = 'reward_model' and point at <output_dir>/<criterion>",
+                    )
+                meta = read_json(meta_file)
+                if meta.get("criterion") != crit:
+                    raise InputError(
+                        spec.source,
+                        f"modpo.reward_models.{crit}",
+                        str(path),
+                        f"this reward model was trained for {meta.get('criterion')!r}",
+                        f"point it at the {crit!r} reward model",
+                    )
+                if meta.get("row_format") != fmt:
+                    raise InputError(
+                        spec.source,
+                        f"modpo.reward_models.{crit}",
+                        str(path),
+                        f"reward model trained on {meta.get('row_format')} rows, data has {fmt} rows",
+                        "use data in the format the reward model was trained on",
+                    )
+                rm_dirs[crit] = path
+        config = build_config(
+            MODPOConfig,
+            spec,
+            {
+                "criteria": [primary, *margin_crits],
+                "weights": [weights[primary], *(weights[c] for c in margin_crits)],
+                "margin_reward_models": [str(rm_dirs[c]) for c in margin_crits] if rm_dirs else [],
+            },
+        )
+        return PreparedRun(
+            spec=spec,
+            config=config,
+            datasets={"train": ds},
+            data_files={"train": spec.dataset},
+            extra={"reward_models": rm_dirs, "use_dataset_margin": use_column},
+        )
+
+    def train(self, run: PreparedRun) -> TrainOutput:
+        """Compute margins (unless given), train the MODPO trainer, save."""
+        config: MODPOConfig = run.config
+        ds = run.datasets["train"]
+        details: dict[str, Any] = {"criteria": config.criteria, "weights": config.weights}
+        if not run.extra["use_dataset_margin"]:
+            ds, stats = compute_margins(
+                ds,
+                config.criteria,
+                config.weights,
+                run.extra["reward_models"],
+                normalize=config.normalize_margin_rewards,
+                margin_column=config.margin_column,
+            )
+            details["margin"] = stats
+            logger.info("MODPO margins: mean %.4f, std %.4f", stats["margin_mean"], stats["margin_std"])
+        tok = load_tokenizer(run.spec.base_model)
+        trainer = make_dpo_trainer(run.spec, config, ds, tok, trainer_class=MODPOTrainer)
+        trainer.train()
+        metrics = log_metrics(trainer.state.log_history, (*DPO_METRICS, "modpo/margin"))
+        return save_causal_lm(trainer, run.spec, tok, metrics, details)

@@ -1,0 +1,142 @@
+"""Supervised fine-tuning on preferred responses (the paper's SFT_Empathy baseline) via TRL's SFTTrainer."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trl import SFTConfig, SFTTrainer
+
+from harness._errors import InputError
+from trainers._base import PreparedRun, RunSpec, TrainOutput, register_trainer
+from trainers._common import (
+    PAPER_BATCH_SIZE,
+    PAPER_EPOCHS,
+    PAPER_GRAD_ACCUM,
+    PAPER_MAX_LENGTH,
+    PAPER_SCHEDULER,
+    PAPER_SFT_LR,
+    PAPER_WARMUP,
+    PAPER_WEIGHT_DECAY,
+    PRECISION_HELP,
+    build_config,
+    load_tokenizer,
+    log_metrics,
+    resolve_precision,
+    save_causal_lm,
+)
+from trainers._data import check_options, load_rows
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SFTTrainConfig(SFTConfig):
+    """TRL `SFTConfig` with the paper's SFT recipe as defaults (shared/reference/paper.md §1.6).
+
+    Differences from TRL's defaults: `learning_rate` 2e-5 (same), batch 4 x grad-accum 4, 3 epochs,
+    `weight_decay` 0.01, 10% warmup, cosine schedule, `max_length` 1024, and bf16 only where supported.
+    """
+
+    learning_rate: float = field(
+        default=PAPER_SFT_LR, metadata={"help": "AdamW learning rate (paper SFT: 2e-5)."}
+    )
+    per_device_train_batch_size: int = field(
+        default=PAPER_BATCH_SIZE, metadata={"help": "Batch size per device (paper: 4)."}
+    )
+    gradient_accumulation_steps: int = field(
+        default=PAPER_GRAD_ACCUM,
+        metadata={"help": "Gradient accumulation steps (paper: 4, effective batch 16)."},
+    )
+    num_train_epochs: float = field(default=PAPER_EPOCHS, metadata={"help": "Training epochs (paper: 3)."})
+    weight_decay: float = field(
+        default=PAPER_WEIGHT_DECAY, metadata={"help": "AdamW weight decay (paper: 0.01)."}
+    )
+    warmup_steps: float = field(
+        default=PAPER_WARMUP,
+        metadata={"help": "Warm-up: steps if >= 1, else a fraction of all steps (paper: 0.1)."},
+    )
+    lr_scheduler_type: str = field(
+        default=PAPER_SCHEDULER, metadata={"help": "Learning-rate schedule (paper: cosine)."}
+    )
+    max_length: int | None = field(
+        default=PAPER_MAX_LENGTH,
+        metadata={"help": "Maximum tokens per sequence, truncated beyond (paper: 1024)."},
+    )
+    bf16: bool | None = field(default=None, metadata={"help": PRECISION_HELP})  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        resolve_precision(self)
+        super().__post_init__()
+
+
+def to_sft_rows(ds: Any) -> Any:
+    """Make SFT rows: keep `messages`/`prompt+completion`/`text` data; turn preference rows into
+    `prompt` + `completion` = the chosen response (the paper trains SFT on each pair's chosen side).
+
+    Raises:
+        ValueError: none of those column layouts is present.
+    """
+    cols = set(ds.column_names)
+    if "messages" in cols or {"prompt", "completion"} <= cols or "text" in cols:
+        return ds
+    if {"prompt", "chosen"} <= cols:
+        keep = ["prompt", "chosen"]
+        ds = ds.remove_columns([c for c in ds.column_names if c not in keep]).rename_column(
+            "chosen", "completion"
+        )
+        return ds
+    raise ValueError(f"no SFT columns in {sorted(cols)}")
+
+
+@register_trainer("sft")
+class SFTMethod:
+    """`method = "sft"`: supervised fine-tuning on `messages`, `prompt`/`completion`, or the `chosen` side
+    of preference rows (completion-only loss)."""
+
+    config_class = SFTTrainConfig
+
+    def prepare(self, spec: RunSpec) -> PreparedRun:
+        """Load the data (one path) and build the config."""
+        check_options(spec, ())
+        if not isinstance(spec.dataset, Path):
+            raise InputError(
+                spec.source,
+                "dataset",
+                spec.dataset,
+                "sft takes one dataset path",
+                'set dataset = "<JSONL file or datasets directory>"',
+            )
+        ds = load_rows(spec.dataset, spec.source, "dataset")
+        try:
+            ds = to_sft_rows(ds)
+        except ValueError:
+            raise InputError(
+                spec.dataset,
+                "columns",
+                sorted(ds.column_names),
+                "no SFT columns",
+                "give 'messages', 'prompt'+'completion', 'text', or preference rows 'prompt'+'chosen'",
+            ) from None
+        config = build_config(SFTTrainConfig, spec)
+        return PreparedRun(
+            spec=spec, config=config, datasets={"train": ds}, data_files={"train": spec.dataset}
+        )
+
+    def train(self, run: PreparedRun) -> TrainOutput:
+        """Run TRL's SFTTrainer and save the model (plus merged copy for LoRA)."""
+        spec = run.spec
+        tok = load_tokenizer(spec.base_model)
+        trainer = SFTTrainer(
+            model=str(spec.base_model),
+            args=run.config,
+            train_dataset=run.datasets["train"],
+            processing_class=tok,
+            peft_config=spec.lora.to_peft() if spec.lora else None,
+            quantization_config=spec.lora.quantization_config() if spec.lora else None,
+        )
+        trainer.train()
+        metrics = log_metrics(trainer.state.log_history, ("mean_token_accuracy",))
+        return save_causal_lm(trainer, spec, tok, metrics)
