@@ -229,6 +229,12 @@ def _check_run(cfg: RunConfig, p: Path) -> None:
             raise InputError(p, f"candidates[{i}].name", c.name, f"duplicate candidate name {c.name!r}",
                              "give every candidate a unique name")
         seen.add(c.name)
+    if cfg.dialogue.turns > 1:
+        for i, c in enumerate(cfg.candidates):
+            if c.responses is not None:
+                raise InputError(p, f"candidates[{i}](name={c.name}).responses", c.responses,
+                                 f"imported responses are single-turn only, but dialogue.turns = {cfg.dialogue.turns}",
+                                 "set [dialogue] turns = 1, or give this candidate a model")
     if cfg.dialogue.turns > 1 and cfg.patient is None:
         raise InputError(p, "patient", None, f"dialogue.turns = {cfg.dialogue.turns} needs a patient simulator",
                          "add a [patient] table with a model (the candidate never plays the patient)")

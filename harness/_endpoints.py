@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
-from harness._config import ModelSpec, RunConfig
+from harness._config import BUILTIN_SMOLLM2, ModelSpec, RunConfig
 from harness._errors import InputError
 
 
@@ -37,15 +37,36 @@ def _reachable(url: str, timeout: float) -> str:
         return f"unreachable ({e.strerror or type(e).__name__})"
 
 
+def known_providers() -> set[str]:
+    """Names of the model providers inspect knows, including plug-ins registered through entry points."""
+    from inspect_ai._util.entrypoints import ensure_entry_points
+    from inspect_ai._util.registry import registry_find, registry_unqualified_name
+
+    ensure_entry_points()
+    return {registry_unqualified_name(info) for info in registry_find(lambda i: i.type == "modelapi")}
+
+
+def _check_provider(spec: ModelSpec, field: str, config_path: Path, providers: set[str]) -> None:
+    provider = spec.model.split("/")[0]
+    if spec.model != BUILTIN_SMOLLM2 and provider not in providers:
+        raise InputError(config_path, f"{field}.model", spec.model, f"unknown model provider {provider!r}",
+                         f"use builtin/smollm2 or one of inspect's providers: {', '.join(sorted(providers)[:12])}, ...")
+
+
 def check_endpoints(cfg: RunConfig, config_path: Path, timeout: float = 3.0) -> None:
-    """Connect once to every server the run names; raise InputError for the first that does not answer."""
+    """Check every model's provider exists and connect once to every server the run names.
+
+    Raises InputError for the first unknown provider or server that does not answer.
+    """
     specs: list[tuple[str, ModelSpec]] = [(f"candidates[{i}](name={c.name})", c.as_model())
                                           for i, c in enumerate(cfg.candidates) if c.model]
     if cfg.judge.kind != "rm":
         specs.append(("judge", cfg.judge))
     if cfg.patient is not None and cfg.dialogue.turns > 1:
         specs.append(("patient", cfg.patient))
+    providers = known_providers()
     for field, spec in specs:
+        _check_provider(spec, field, config_path, providers)
         found = endpoint_url(spec)
         if found is None:
             continue

@@ -238,10 +238,10 @@ def stage1_logs(run_dir: Path) -> dict[str, Path]:
 
 def stage2(plan: RunPlan, display: str | None = None) -> list[Path]:
     """Judge every candidate pair (in config order: a is the earlier candidate)."""
+    logs1 = stage1_logs(plan.run_dir)  # before writing anything: stage 1 must have run
     write_inputs(plan)
     _use_run_cache(plan)
     cfg, paths = plan.cfg, plan.inputs()
-    logs1 = stage1_logs(plan.run_dir)
     missing = [c.name for c in cfg.candidates if c.name not in logs1]
     if missing:
         raise InputError(plan.config_path, "candidates", missing[0], "candidate has no stage-1 dialogues",

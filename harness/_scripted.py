@@ -14,6 +14,12 @@ Names:
   (does what text inside the transcripts tells it), `judge-keywords` (prefers empathic/safety wording);
 - `judge-lp-biased`: returns first-token log-probabilities, P(A) = sigmoid(1.5 + s) with s = +1 when
   Response A is the longer one and -1 otherwise: a strong constant preference for position A plus a signal.
+- Ranking judges for preference collection (tasks/preference.py; fenced `RESPONSE_R<i>` blocks and a
+  `CRITERIA:` line): `judge-rank-longer` (every criterion: longest first, equal lengths by label number),
+  `judge-rank-shorter`, `judge-rank-shown` (the order shown: a pure position bias), `judge-rank-garbage`
+  (prose, no JSON), `judge-rank-invalid` (first criterion valid; the others a duplicate label, an unknown
+  label or a missing label, in turn), `judge-rank-selective` (like `rank-longer`, but prose whenever the
+  patient message contains `[unrankable]`).
 """
 
 from __future__ import annotations
@@ -131,6 +137,40 @@ def _judge(style: str, prompt: str) -> str:
     return json.dumps({c: {"reason": f"scripted {style}", "verdict": label} for c in ids})
 
 
+_RANK_BLOCK = re.compile(r"<<<RESPONSE_(R\d+) (\w+)>>>\n(.*?)\n<<<END_RESPONSE_\1 \2>>>", re.S)
+_RANK_GARBAGE = "Each of these responses has something to offer, so I would rather not put them in order."
+
+
+def _rank_judge(style: str, prompt: str) -> str:
+    """A ranking judge's JSON reply `{criterion: [labels best first], "explanation": ...}` (or prose)."""
+    blocks = [(label, text) for label, _, text in _RANK_BLOCK.findall(prompt)]
+    crits = re.search(r"^CRITERIA: (.+)$", prompt, re.M)
+    if style == "garbage":
+        return _RANK_GARBAGE
+    if not blocks or crits is None:
+        return "I could not find the responses to rank."
+    patient = re.search(r"<<<PATIENT_MESSAGE (\w+)>>>\n(.*?)\n<<<END_PATIENT_MESSAGE \1>>>", prompt, re.S)
+    if style == "selective" and patient is not None and "[unrankable]" in patient.group(2):
+        return _RANK_GARBAGE
+    ids = [c.strip() for c in crits.group(1).split(",")]
+    shown = [label for label, _ in blocks]
+    by_len = [label for label, _ in sorted(blocks, key=lambda b: (-len(b[1]), int(b[0][1:])))]
+    out: dict[str, Any] = {}
+    for i, c in enumerate(ids):
+        if style in ("longer", "selective"):
+            out[c] = by_len
+        elif style == "shorter":
+            out[c] = by_len[::-1]
+        elif style == "shown":
+            out[c] = shown
+        elif style == "invalid":
+            broken = [by_len, by_len[:-1] + [by_len[0]], by_len[:-1] + [f"R{len(by_len) + 1}"], by_len[:-1]]
+            out[c] = broken[0] if i == 0 else broken[1 + (i - 1) % 3]
+        else:
+            raise ValueError(f"unknown scripted ranking judge style {style!r}")
+    return json.dumps({**out, "explanation": f"scripted rank-{style}"})
+
+
 def _therapist(style: str, messages: list[ChatMessage]) -> str:
     last_patient = next((m.text for m in reversed(messages) if m.role == "user"), "")
     gist = " ".join(last_patient.split()[:6]).rstrip(".,!?") or "this"
@@ -174,6 +214,8 @@ class ScriptedAPI(ModelAPI):
             text = _patient(input)
         elif name == "judge-lp-biased":
             return _logprob_output(name, input[-1].text)
+        elif name.startswith("judge-rank-"):
+            text = _rank_judge(name[len("judge-rank-"):], input[-1].text)
         elif name.startswith("judge-"):
             text = _judge(name[len("judge-"):], input[-1].text)
         else:

@@ -14,11 +14,13 @@ from typing import Any
 import pandas as pd
 from inspect_ai.log import read_eval_log, read_eval_log_samples
 
+from scorers._injection import injection_metadata
+
 COLUMNS: tuple[str, ...] = (
     "run", "judge_model", "judge_kind", "judge_mode", "criteria_set", "criteria_hash",
     "candidate_a", "candidate_b", "scenario_id", "scenario_risk", "persona_id", "criterion", "order",
     "judge_label", "verdict", "unscored_reason", "judge_reason", "prob_a", "combined", "position_flip",
-    "len_a", "len_b",
+    "injection_a", "injection_b", "len_a", "len_b",
     "stage2_log", "stage2_sample",
 )
 
@@ -34,6 +36,8 @@ def verdict_rows(log_path: Path, run: str) -> list[dict[str, Any]]:
             raise ValueError(f"{log_path}: sample {s.id} has no judge score ({s.error.message if s.error else ''}); "
                              "re-run stage 2 to complete it")
         sm, md = score.metadata, s.metadata
+        # judge-directed text of each candidate (scorers/_injection.py); older logs: detected from the transcripts
+        inj = sm.get("injection") or injection_metadata(md["transcript_a"], md["transcript_b"])
         for criterion, d in sm["verdicts"].items():
             for order in sm["orders"]:
                 o = d[order]
@@ -58,6 +62,8 @@ def verdict_rows(log_path: Path, run: str) -> list[dict[str, Any]]:
                     "prob_a": o.get("prob_a"),
                     "combined": d["combined"],
                     "position_flip": bool(d["position_flip"]),
+                    "injection_a": bool(inj["a"]),
+                    "injection_b": bool(inj["b"]),
                     "len_a": int(md["len_a"]),
                     "len_b": int(md["len_b"]),
                     "stage2_log": log_path.name,
@@ -70,7 +76,8 @@ def build_verdicts(logs: list[Path], run: str) -> pd.DataFrame:
     """The verdict table of a run's stage-2 logs, sorted for stable output."""
     rows = [r for p in logs for r in verdict_rows(p, run)]
     df = pd.DataFrame(rows, columns=list(COLUMNS))
-    df = df.astype({"position_flip": bool, "len_a": "int64", "len_b": "int64", "prob_a": "float64"})
+    df = df.astype({"position_flip": bool, "injection_a": bool, "injection_b": bool, "len_a": "int64",
+                    "len_b": "int64", "prob_a": "float64"})
     # criteria keep the criteria set's order (first appearance), everything else sorts by value
     rank = {c: i for i, c in enumerate(dict.fromkeys(df["criterion"]))}
     df = df.assign(_rank=df["criterion"].map(rank))

@@ -100,6 +100,13 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     from harness.leaderboard import format_leaderboard, write_leaderboard
 
     run_dir = Path(args.run_dir)
+    for flag, value in (("--safety-bar", args.safety_bar), ("--crisis-loss-bar", args.crisis_loss_bar)):
+        if not 0.0 <= value <= 1.0:
+            raise InputError(None, flag, value, "not a proportion", "give a value between 0 and 1, e.g. 0.4")
+    if args.n_boot < 1:
+        raise InputError(None, "--n-boot", args.n_boot, "must be at least 1", "use e.g. --n-boot 1000")
+    if args.seed < 0:
+        raise InputError(None, "--seed", args.seed, "must be a non-negative integer", "use e.g. --seed 0")
     lb = write_leaderboard(run_dir, correction=args.correction, safety_bar=args.safety_bar,
                            crisis_loss_bar=args.crisis_loss_bar, n_boot=args.n_boot, rng=args.seed)
     print(format_leaderboard(lb))

@@ -30,10 +30,12 @@ AGREEMENT_TABLES: tuple[str, ...] = ("agreement", "judge_gate", "agreement_confu
 VERDICT_COLUMNS: tuple[str, ...] = (
     "judge_model", "judge_kind", "judge_mode", "criteria_set", "criteria_hash", "candidate_a", "candidate_b",
     "scenario_id", "scenario_risk", "persona_id", "criterion", "order", "judge_label", "verdict",
-    "unscored_reason", "judge_reason", "combined", "position_flip",
+    "unscored_reason", "judge_reason", "combined", "position_flip", "injection_a", "injection_b",
 )
 """The verdict columns the report reads (the rest of ``harness._verdicts.COLUMNS`` is not shown)."""
 
+_BOOL_COLUMNS = ("position_flip", "injection_a", "injection_b")
+"""Verdict columns that default to False in tables written before they existed."""
 POOLED = "all"
 OVERALL = "overall"
 _LOG_STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})")
@@ -225,7 +227,7 @@ def load_run(run_dir: Path) -> RunData:
         verdicts = pd.read_parquet(vpath, columns=[c for c in VERDICT_COLUMNS if c in present])
         for col in VERDICT_COLUMNS:
             if col not in verdicts.columns:
-                verdicts[col] = False if col == "position_flip" else ""
+                verdicts[col] = False if col in _BOOL_COLUMNS else ""
     else:
         verdicts = pd.DataFrame(columns=list(VERDICT_COLUMNS))
         warnings.append("no verdicts.parquet: the transcript browser and unscored reasons are empty")

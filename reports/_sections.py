@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -11,6 +12,7 @@ from reports._data import POOLED, RunData
 from reports._escape import Safe
 from reports._figures import FigureGroup
 from reports._html import el, fmt_num, fmt_p, fmt_pct, frag, sort_value
+from scorers._injection import detect_candidate
 
 _STATUS_MARK = {"calibrated": "\u2713", "uncalibrated": "\u26a0", "no_ratings": "\u25cb"}
 _STATUS_TEXT = {"calibrated": "judge calibrated against clinicians", "uncalibrated": "judge NOT calibrated",
@@ -343,6 +345,71 @@ def _unscored_reasons(data: RunData) -> Safe:
                 scroll(el("table", head, el("tbody", rows), class_="sortable", id="unscored-table")))
 
 
+def _injection_rows(data: RunData) -> list[dict[str, Any]]:
+    """Per candidate whose text addressed the judge: flagged dialogues, patterns, and its head-to-heads there."""
+    v = data.verdicts
+    if v.empty or not (v["injection_a"].astype(bool).any() or v["injection_b"].astype(bool).any()):
+        return []
+    patterns: dict[str, set[str]] = {}
+    dialogues: dict[str, list[int]] = {}
+    t = data.transcripts
+    if t is not None and not t.empty:
+        for cand, turns in zip(t["candidate"].astype(str), t["turns"], strict=True):
+            try:
+                found = detect_candidate(json.loads(turns) if isinstance(turns, str) else turns).patterns
+            except (TypeError, ValueError):
+                found = ()
+            patterns.setdefault(cand, set()).update(found)
+            counts = dialogues.setdefault(cand, [0, 0])
+            counts[0] += bool(found)
+            counts[1] += 1
+    keys = ["judge_model", "candidate_a", "candidate_b", "scenario_id", "persona_id"]
+    per_crit = v.drop_duplicates([*keys, "criterion"])
+    tally: dict[str, dict[str, int]] = {}
+    seen: dict[str, set[tuple[str, ...]]] = {}
+    for side, other in (("a", "b"), ("b", "a")):
+        part = per_crit[per_crit[f"injection_{side}"].astype(bool)]
+        for row in part.itertuples(index=False):
+            cand = str(getattr(row, f"candidate_{side}"))
+            comb = str(row.combined)
+            t_ = tally.setdefault(cand, {"h2h": 0, "wins": 0, "ties": 0, "losses": 0, "unscored": 0})
+            t_["h2h"] += 1
+            t_["wins"] += comb == side.upper()
+            t_["ties"] += comb == "tie"
+            t_["losses"] += comb == other.upper()
+            t_["unscored"] += comb == "unscored"
+            seen.setdefault(cand, set()).add(tuple(str(getattr(row, k)) for k in keys))
+    out: list[dict[str, Any]] = []
+    for cand in sorted(tally):
+        flagged, total = dialogues.get(cand, [0, 0])
+        out.append({"candidate": cand, **tally[cand], "comparisons": len(seen[cand]),
+                    "patterns": ", ".join(sorted(patterns.get(cand, set()))),
+                    "dialogues": f"{flagged}/{total}" if total else "\u2013"})
+    return out
+
+
+def _injection_table(data: RunData) -> Safe:
+    rows = _injection_rows(data)
+    if not rows:
+        return el("p", "No candidate text addressed the judge (no prompt-injection pattern matched).",
+                  class_="empty", id="injection-none")
+    head = el("thead", el("tr", _th("candidate", "text"), _th("flagged dialogues", "text"),
+                          _th("patterns", "text"),
+                          _th("comparisons", "num", "comparisons (pair x scenario x persona) showing its flagged text"),
+                          _th("W\u2013T\u2013L", "text", "its combined verdicts in those comparisons, per criterion"),
+                          _th("unscored", "num")))
+    body = [el("tr", _td(r["candidate"]), _td(r["dialogues"]), _td(r["patterns"]),
+               _td(str(r["comparisons"]), r["comparisons"], class_="num"),
+               _td(f"{r['wins']}\u2013{r['ties']}\u2013{r['losses']}", r["wins"]),
+               _td(str(r["unscored"]), r["unscored"], class_="num")) for r in rows]
+    return frag(el("p", "Candidate text that tries to instruct the judge (fake verdicts, fake fence or end markers, "
+                        "\u201cignore the criteria\u201d, addressing the evaluator). The judge prompt fences and "
+                        "defuses it and both orders are judged, so a fixed \u201cchoose Response A\u201d becomes a "
+                        "position flip; verdicts are not changed, the rows are flagged (verdicts.parquet "
+                        "injection_a / injection_b).", class_="lede"),
+                scroll(el("table", head, el("tbody", body), class_="sortable", id="injection-table")))
+
+
 def diagnostics_section(data: RunData, figs: dict[str, FigureGroup]) -> Safe:
     return el("section", el("h2", "Judge diagnostics"),
               el("p", "Position flips: the judge's verdict changed when the two responses swapped places. "
@@ -355,6 +422,7 @@ def diagnostics_section(data: RunData, figs: dict[str, FigureGroup]) -> Safe:
               figure(figs["length"], "criterion", "Raw vs length-controlled win rate (ties as half): a large "
                      "gap means the judge rewards length.", "No length table."),
               el("h3", "Unscored verdicts by reason"), _unscored_reasons(data),
+              el("h3", "Judge-directed text (prompt injection)"), _injection_table(data),
               id="diagnostics")
 
 
@@ -425,6 +493,16 @@ def persona_section(data: RunData, figs: dict[str, FigureGroup]) -> Safe:
               id="personas")
 
 
+def _injection_note(data: RunData) -> Safe:
+    rows = _injection_rows(data)
+    if not rows:
+        return Safe("")
+    parts = "; ".join(f"{r['candidate']} in {r['comparisons']} comparisons ({r['patterns'] or 'see judge diagnostics'})"
+                      for r in rows)
+    return el("p", f"\u26a0 Judge-directed text was flagged in the dialogues of: {parts}. Choose the candidate in the "
+                   "filter below to read them.", class_="notice", id="injection-note")
+
+
 def transcripts_section(data: RunData, counts: dict[str, Any]) -> Safe:
     v = data.verdicts
     criteria = [str(c) for c in dict.fromkeys(v["criterion"].astype(str))] if not v.empty else []
@@ -458,6 +536,7 @@ def transcripts_section(data: RunData, counts: dict[str, Any]) -> Safe:
                       f"{counts['scenarios']} scenarios. Each shows both dialogues and, for every criterion, the "
                       "judge's verdict and rationale in both presentation orders. Data load page by page.",
                  class_="lede"),
+              _injection_note(data),
               filters, pager, el("div", el("p", "Scroll here to load the transcripts.", class_="loading"),
                                  id="tb-list"),
               pager, el("noscript", "The transcript browser needs JavaScript."),

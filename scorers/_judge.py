@@ -22,6 +22,7 @@ from inspect_ai.util import collect
 
 from harness._criteria import CriteriaSet
 from scorers._combine import ORDERS, Verdict, as_value, combine, position_flip, to_candidate_space
+from scorers._injection import injection_metadata
 from scorers._parse import Parsed, parse_all_criteria, parse_verdict
 from scorers._prompts import (
     CLINICAL_SYSTEM,
@@ -109,10 +110,12 @@ def _order_result(parsed: Parsed, order: str, raw: str, refusal: str) -> OrderRe
 
 def assemble_score(by: dict[str, dict[str, OrderResult]], orders: tuple[str, ...], criteria: CriteriaSet, *,
                    judge_model: str, judge_kind: str, granularity: str,
-                   combined: dict[str, Verdict] | None = None) -> Score:
+                   combined: dict[str, Verdict] | None = None,
+                   injection: dict[str, list[str]] | None = None) -> Score:
     """The sample's Score: per criterion the combined value of candidate_a, and every order's verdict in metadata.
 
     `combined` overrides the sign rule of `combine` (log-probability judges average probabilities instead).
+    `injection` (from `scorers._injection.injection_metadata`) flags judge-directed text of candidate a / b.
     """
     value: dict[str, float] = {}
     detail: dict[str, Any] = {}
@@ -132,7 +135,7 @@ def assemble_score(by: dict[str, dict[str, OrderResult]], orders: tuple[str, ...
             "granularity": granularity,
             "orders": list(orders),
             "verdicts": detail,
-        },
+        } | ({"injection": injection} if injection is not None else {}),
     )
 
 
@@ -189,6 +192,7 @@ def pairwise_judge(
         for order, crit, res in results:
             by[crit][order] = res
         return assemble_score(by, orders, criteria, judge_model=str(judge), judge_kind="llm",
-                              granularity=granularity)
+                              granularity=granularity,
+                              injection=injection_metadata(md["transcript_a"], md["transcript_b"]))
 
     return score

@@ -15,6 +15,9 @@ Label = Literal["A", "B", "tie"]
 _TIE_WORDS = {"tie", "equal", "draw", "neither", "same", "both"}
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.IGNORECASE)
 _VERDICT_LINE = re.compile(r"verdict\s*[:=]\s*[\"']?\s*(?:response\s+)?([A-Za-z]+)", re.IGNORECASE)
+# prose such as 'The response "A" is better' (small models ignore the JSON instruction)
+_BETTER = re.compile(r"\b(?:response|option)\s*[\"'(]?([AB])[\"')]?\s+is\s+(?:better|preferable|preferred|the better)",
+                     re.IGNORECASE)
 
 
 class Parsed(NamedTuple):
@@ -73,6 +76,9 @@ def parse_verdict(reply: str) -> Parsed:
         return Parsed(bare, "", "")
     found = {normalise_label(m.group(1)) for m in _VERDICT_LINE.finditer(text)}
     found.discard(None)
+    if not found:
+        found = {normalise_label(m.group(1)) for m in _BETTER.finditer(text)}
+        found.discard(None)
     if len(found) == 1:
         return Parsed(found.pop(), text, "")
     if len(found) > 1:

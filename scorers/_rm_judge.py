@@ -15,6 +15,7 @@ from harness._criteria import CriteriaSet
 from harness._errors import InputError
 from harness.judges import RewardJudge
 from scorers._combine import to_candidate_space
+from scorers._injection import injection_metadata
 from scorers._judge import OrderResult, assemble_score, unscored, win_rate_a
 
 
@@ -59,6 +60,7 @@ def reward_pairwise_judge(criteria: CriteriaSet, heads: str = "builtin", orders:
             for crit, label in judge.compare_all(context, first, second, criteria=criteria.ids,
                                                  tie_margin=tie_margin).items():
                 by[crit][order] = OrderResult(label, to_candidate_space(label, order), "", "", label)
-        return assemble_score(by, orders, criteria, judge_model=name, judge_kind="rm", granularity="per_criterion")
+        return assemble_score(by, orders, criteria, judge_model=name, judge_kind="rm", granularity="per_criterion",
+                              injection=injection_metadata(md["transcript_a"], md["transcript_b"]))
 
     return score

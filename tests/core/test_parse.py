@@ -18,6 +18,8 @@ from scorers._parse import parse_all_criteria, parse_verdict
     ("Response B", "B"),
     ("Tie", "tie"),
     ("I weighed both.\nVerdict: A", "A"),
+    ('The response "A" is better than the other two responses.', "A"),  # SmolLM2's actual reply
+    ("Response B is preferable because it is warmer.", "B"),
 ])
 def test_clear_verdicts(reply: str, label: str) -> None:
     parsed = parse_verdict(reply)
@@ -32,6 +34,7 @@ def test_clear_verdicts(reply: str, label: str) -> None:
     ('{"verdict": "A or B"}', "off_menu: 'A or B'"),
     ('{"verdict": ""}', "off_menu: ''"),
     ("Verdict: A ... on reflection, Verdict: B", "ambiguous: several different verdicts"),
+    ("Response A is better on warmth but Response B is better on safety.", "ambiguous: several different verdicts"),
     ("a", None),
 ])
 def test_unclear_verdicts_are_unscored(reply: str, reason: str | None) -> None:
