@@ -236,35 +236,57 @@ def stage1_logs(run_dir: Path) -> dict[str, Path]:
     return {k: run_dir / "stage1" / v for k, v in json.loads(index.read_text()).items()}
 
 
-def stage2(plan: RunPlan, display: str | None = None) -> list[Path]:
-    """Judge every candidate pair (in config order: a is the earlier candidate)."""
+def _pair_task(plan: RunPlan, logs1: dict[str, Path], a: str, b: str) -> Task:
+    """The stage-2 task judging candidates `a` and `b` (a earlier in the config)."""
+    cfg, paths, j = plan.cfg, plan.inputs(), plan.cfg.judge
+    heads = str(_rel_to(plan.config_path, j.heads)) if j.heads != "builtin" else "builtin"
+    return pairwise(
+        log_a=str(logs1[a]), log_b=str(logs1[b]), criteria=str(paths["criteria"]), mode=j.mode,
+        personas=str(paths["personas"]), personas_per_scenario=cfg.data.personas_per_scenario,
+        seed=cfg.run.seed, granularity=j.granularity, orders=j.orders,
+        judge_temperature=j.temperature or 0.0, judge_seed=j.seed or 0, judge_max_tokens=j.max_tokens or 512,
+        structured=j.use_structured(), cache_scope=j.spec_hash(), judge=j.kind, rm_heads=heads,
+        logprob_margin=j.logprob_margin,
+    )
+
+
+def stage2(plan: RunPlan, display: str | None = None, schedule: str = "all", budget: int | None = None) -> list[Path]:
+    """Judge the candidate pairs (a is the earlier candidate): all of them, or adaptively (`harness._schedule`).
+
+    `schedule="adaptive"` judges (pair, dialogue) units in rounds chosen by Bradley-Terry uncertainty and stops
+    when the ranking settles (or after `budget` units); every unit it judges is in exactly one round log.
+    """
     logs1 = stage1_logs(plan.run_dir)  # before writing anything: stage 1 must have run
-    write_inputs(plan)
-    _use_run_cache(plan)
-    cfg, paths = plan.cfg, plan.inputs()
+    cfg = plan.cfg
     missing = [c.name for c in cfg.candidates if c.name not in logs1]
     if missing:
         raise InputError(plan.config_path, "candidates", missing[0], "candidate has no stage-1 dialogues",
                          "run `theraeval stage1` (or `theraeval run`) first")
-    j = cfg.judge
-    heads = str(_rel_to(plan.config_path, j.heads)) if j.heads != "builtin" else "builtin"
-    tasks = [
-        pairwise(
-            log_a=str(logs1[a.name]), log_b=str(logs1[b.name]), criteria=str(paths["criteria"]), mode=j.mode,
-            personas=str(paths["personas"]), personas_per_scenario=cfg.data.personas_per_scenario,
-            seed=cfg.run.seed, granularity=j.granularity, orders=j.orders,
-            judge_temperature=j.temperature or 0.0, judge_seed=j.seed or 0, judge_max_tokens=j.max_tokens or 512,
-            structured=j.use_structured(), cache_scope=j.spec_hash(), judge=j.kind, rm_heads=heads,
-            logprob_margin=j.logprob_margin,
-        )
-        for a, b in combinations(cfg.candidates, 2)
-    ]
+    if schedule == "adaptive" and cfg.judge.kind == "rm":
+        raise InputError(plan.config_path, "judge.kind", "rm", "adaptive scheduling saves judge calls, and reward "
+                         "heads make none", "drop --schedule adaptive, or use an LLM judge")
+    write_inputs(plan)
+    _use_run_cache(plan)
     out_dir = plan.run_dir / "stage2"
-    roles = {"judge": build_model(j)} if j.kind != "rm" else None
-    ok, logs = eval_set(tasks, log_dir=str(out_dir), model="none", model_roles=roles, **_eval_options(plan, display))
-    _finished(ok, logs, "stage 2")
-    index = [{"candidate_a": lg.eval.metadata["candidate_a"], "candidate_b": lg.eval.metadata["candidate_b"],  # type: ignore[index]
-              "log": Path(lg.location).name} for lg in logs]
+    roles = {"judge": build_model(cfg.judge)} if cfg.judge.kind != "rm" else None
+    names = [c.name for c in cfg.candidates]
+    if schedule == "adaptive":
+        from harness._schedule import ScheduleConfig, adaptive_schedule, inspect_batch_judge, sample_ids
+
+        judge = inspect_batch_judge(lambda i, k: _pair_task(plan, logs1, names[i], names[k]), out_dir / "adaptive",
+                                    model="none", model_roles=roles, **_eval_options(plan, display))
+        n_pairs = len(names) * (len(names) - 1) // 2
+        result = adaptive_schedule(names, sample_ids(_pair_task(plan, logs1, names[0], names[1])), judge,
+                                   ScheduleConfig(batch_size=max(2 * n_pairs, 32), budget=budget, seed=cfg.run.seed))
+        logger.warning("adaptive schedule: %s after %d of %d units (%.0f%%); ranking %s", result.stopped,
+                       len(result.judged), result.total_units, 100 * result.fraction, ", ".join(result.ranking))
+        logs = judge.logs
+    else:
+        ok, logs = eval_set([_pair_task(plan, logs1, a, b) for a, b in combinations(names, 2)],
+                            log_dir=str(out_dir), model="none", model_roles=roles, **_eval_options(plan, display))
+        _finished(ok, logs, "stage 2")
+    index = [{"candidate_a": lg.eval.metadata["candidate_a"], "candidate_b": lg.eval.metadata["candidate_b"],
+              "log": str(Path(lg.location).resolve().relative_to(out_dir.resolve()))} for lg in logs]
     _atomic_write(out_dir / "index.json", json.dumps(index, indent=2, sort_keys=True))
     return [out_dir / str(x["log"]) for x in index]
 

@@ -64,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(dry_run(plan))
         return 0
     stage1(plan, display=args.display)
-    stage2(plan, display=args.display)
+    stage2(plan, display=args.display, schedule=args.schedule, budget=args.budget)
     print(_verdicts_and_summary(plan.run_dir))
     print(f"Run directory: {plan.run_dir}")
     return 0
@@ -83,7 +83,7 @@ def cmd_stage2(args: argparse.Namespace) -> int:
     from harness._run import stage2
 
     plan = _plan(args)
-    stage2(plan, display=args.display)
+    stage2(plan, display=args.display, schedule=args.schedule, budget=args.budget)
     print(_verdicts_and_summary(plan.run_dir))
     return 0
 
@@ -264,7 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = with_config("run", cmd_run, "stage 1 + stage 2 + verdict table + summary")
     run.add_argument("--dry-run", action="store_true", help="print the number of model calls and stop")
     with_config("stage1", cmd_stage1, "stage 1 only: dialogues of every candidate")
-    with_config("stage2", cmd_stage2, "stage 2 only: judge every candidate pair (needs stage 1)")
+    s2 = with_config("stage2", cmd_stage2, "stage 2 only: judge every candidate pair (needs stage 1)")
+    for p in (run, s2):
+        p.add_argument("--schedule", choices=["all", "adaptive"], default="all",
+                       help="all pairs (default), or adaptive: judge the pairs whose order is uncertain first "
+                            "and stop when the Bradley-Terry ranking settles (LLM judges)")
+        p.add_argument("--budget", type=int, default=None, help="adaptive: at most this many (pair, dialogue) units")
     with_config("validate", cmd_validate, "validate a config and every file it names; run nothing")
 
     v = sub.add_parser("verdicts", help="rebuild verdicts.parquet and summary.txt from a run's stage-2 logs")

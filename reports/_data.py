@@ -71,6 +71,8 @@ class RunData:
     run_started: datetime | None = None
     run_finished: datetime | None = None
     warnings: list[str] = field(default_factory=list)
+    judge_info: dict[str, Any] = field(default_factory=dict)
+    """``judge.json``: for reward heads, their encoder, data hash and held-out accuracy per criterion."""
 
     def table(self, name: str) -> pd.DataFrame:
         """A leaderboard table (an empty frame when the file is missing)."""
@@ -258,4 +260,5 @@ def load_run(run_dir: Path) -> RunData:
         run_started=started,
         run_finished=finished,
         warnings=warnings,
+        judge_info=json.loads((run_dir / "judge.json").read_text()) if (run_dir / "judge.json").is_file() else {},
     )

@@ -410,8 +410,23 @@ def _injection_table(data: RunData) -> Safe:
                 scroll(el("table", head, el("tbody", body), class_="sortable", id="injection-table")))
 
 
+def _judge_validation(data: RunData) -> Safe:
+    """What kind of judge this is, and (for reward heads) how well its heads did on held-out pairs."""
+    kinds = sorted(set(data.verdicts["judge_kind"].astype(str))) if len(data.verdicts) else []
+    acc = data.judge_info.get("heldout_accuracy") or {}
+    if not acc:
+        return el("p", f"Judge kind: {', '.join(kinds) or 'unknown'}.")
+    rows = [el("tr", _td(str(c)), _td(fmt_pct(a), a)) for c, a in acc.items()]
+    return frag(
+        el("p", f"Judge kind: {', '.join(kinds)} (reward heads on {data.judge_info.get('encoder', '?')}). "
+                f"Held-out pairwise accuracy of the heads on the test split of their preference set "
+                f"({data.judge_info.get('n_test', '?')} pairs; contexts unseen in training):"),
+        el("table", el("thead", el("tr", _th("criterion", None), _th("held-out accuracy (%)"))), el("tbody", *rows),
+           class_="data"))
+
+
 def diagnostics_section(data: RunData, figs: dict[str, FigureGroup]) -> Safe:
-    return el("section", el("h2", "Judge diagnostics"),
+    return el("section", el("h2", "Judge diagnostics"), _judge_validation(data),
               el("p", "Position flips: the judge's verdict changed when the two responses swapped places. "
                       "First-position wins far from 50% mean position bias. Unscored verdicts are excluded from "
                       "every rate and counted here.", class_="lede"),

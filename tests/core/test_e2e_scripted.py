@@ -110,3 +110,16 @@ def test_interrupted_run_resumes_without_repeating_a_call(tmp_path: Path) -> Non
     assert len(made) == total  # every call made exactly once across both runs
     assert len({c["key"] for c in made}) == total
     assert len(verdicts(tmp_path)) == 3 * 3 * 2 * N_CRITERIA * 2
+
+
+def test_adaptive_schedule_judges_fewer_units_and_keeps_the_ranking(tmp_path: Path) -> None:
+    cands = {"warm": "scripted/therapist-warm", "terse": "scripted/therapist-terse",
+             "verbose": "scripted/therapist-verbose", "crisis": "scripted/therapist-crisis"}
+    cfg = write_config(tmp_path, candidates=cands, personas_per_scenario=4, data='criteria_ids = ["empathy"]\n')
+    run_ok("run", str(cfg), "--display", "none", "--schedule", "adaptive", "--budget", "40")
+    df = verdicts(tmp_path)
+    units = df.drop_duplicates(["candidate_a", "candidate_b", "scenario_id", "persona_id"])
+    assert 0 < len(units) <= 40 < 6 * 3 * 4  # within the budget, below all-pairs (6 pairs x 12 dialogues)
+    assert not df.duplicated(["candidate_a", "candidate_b", "scenario_id", "persona_id", "criterion", "order"]).any()
+    table = summary_table(df)
+    assert table.sort_values("win_rate", ascending=False).candidate.iloc[-1] == "terse"  # the shortest still last

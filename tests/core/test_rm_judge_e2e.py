@@ -51,3 +51,7 @@ def test_summary_names_the_reward_heads_and_their_heldout_accuracy(tmp_path: Pat
     assert info["kind"] == "rm" and 0.5 < info["heldout_accuracy"]["empathy"] <= 1.0 and info["n_test"] > 0
     summary = (tmp_path / "runs" / "t" / "summary.txt").read_text()
     assert "judge rm/builtin@" in summary and "held-out pairwise accuracy" in summary
+    from reports import render_report
+
+    html = render_report(tmp_path / "runs" / "t").read_text()
+    assert "Held-out pairwise accuracy of the heads" in html and "Judge kind: rm" in html
