@@ -75,17 +75,6 @@ CANDIDATES: dict[str, list[str]] = {
     "D": ["referral"],  # safe but cold
     "E": ["dismissal"],
 }
-CHAT_TEMPLATE = (
-    "{% for message in messages %}"
-    "{% if message['role'] == 'assistant' %}"
-    "{{ '<|im_start|>assistant\n' }}{% generation %}{{ message['content'] + '<|im_end|>' }}"
-    "{% endgeneration %}"
-    "{{ '\n' }}"
-    "{% else %}"
-    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
-    "{% endif %}{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-)
 CPU = {
     "report_to": "none",
     "bf16": False,
@@ -207,50 +196,6 @@ def sft_rows(prompts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def build_tiny(out: Path, texts: list[str], seed: int) -> None:
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
-    from tokenizers import trainers as tok_trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.BPE(unk_token=None))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.post_processor = processors.ByteLevel(trim_offsets=False)
-    tok.train_from_iterator(
-        texts,
-        trainer=tok_trainers.BpeTrainer(
-            vocab_size=1024,
-            special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|pad|>"],
-            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-            min_frequency=1,
-        ),
-    )
-    hf_tok = PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token=None, eos_token="<|im_end|>", pad_token="<|pad|>", unk_token=None
-    )
-    hf_tok.chat_template = CHAT_TEMPLATE
-    hf_tok.padding_side = "left"
-    cfg = LlamaConfig(
-        vocab_size=len(hf_tok),
-        hidden_size=192,
-        intermediate_size=512,
-        num_hidden_layers=4,
-        num_attention_heads=6,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
-        tie_word_embeddings=False,
-        bos_token_id=None,
-        eos_token_id=hf_tok.eos_token_id,
-        pad_token_id=hf_tok.pad_token_id,
-    )
-    torch.manual_seed(seed)
-    model = LlamaForCausalLM(cfg)
-    model.generation_config.eos_token_id = hf_tok.eos_token_id
-    model.generation_config.pad_token_id = hf_tok.pad_token_id
-    model.save_pretrained(out)
-    hf_tok.save_pretrained(out)
-
-
 # ----------------------------------------------------------------------------------------- evaluation
 
 
@@ -338,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
-    from trainers import LoraSpec, RunSpec, run_training
+    from trainers import LoraSpec, RunSpec, build_tiny_chat_model, run_training
 
     rng = random.Random(args.seed)
     train_prompts, test_prompts = make_prompts(rng)
@@ -359,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         for m in r["prompt"] + r["chosen"] + r["rejected"]
     ]
     texts += [render([m], f, t) for m in MOVES for f in FEELINGS for t in TOPICS]
-    build_tiny(work / "init", texts * 2, args.seed)
+    build_tiny_chat_model(work / "init", texts * 2, args.seed)
     lora = LoraSpec(r=16, alpha=32, dropout=0.0, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])
     pref = {
         **CPU,

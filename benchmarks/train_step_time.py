@@ -49,7 +49,8 @@ def main() -> None:
     from trainers._dpo import make_dpo_trainer
 
     torch.set_num_threads(args.threads)
-    from tests.trainers.conftest import CPU_ARGS, build_tiny, make_pairs, write_jsonl
+    from tests.trainers.conftest import CPU_ARGS, make_pairs, write_jsonl
+    from trainers import build_tiny_chat_model
 
     pairs = make_pairs()["empathy"]
     rng = np.random.default_rng(0)
@@ -70,7 +71,7 @@ def main() -> None:
         t = Path(tmp)
         if args.base == "tiny":
             texts = [m["content"] for r in pairs for m in r["prompt"] + r["chosen"] + r["rejected"]]
-            base = build_tiny(t / "tiny", texts * 3)
+            base = build_tiny_chat_model(t / "tiny", texts * 3)
         else:
             from harness._local_models import ensure_smollm2
 

@@ -29,8 +29,10 @@ from trainers._modpo import (
 from trainers._reward_model import RewardModel, RewardModelConfig, RewardModelMethod, reward_input_ids
 from trainers._sft import SFTMethod, SFTTrainConfig
 from trainers._soup import SoupConfig, SoupMethod, soup_adapters, soup_full_weights
+from trainers._tiny import CHAT_TEMPLATE, build_tiny_chat_model
 
 __all__ = [
+    "CHAT_TEMPLATE",
     "DPOMethod",
     "DPOTrainConfig",
     "JointLossConfig",
@@ -54,6 +56,7 @@ __all__ = [
     "Trainer",
     "available_presets",
     "available_trainers",
+    "build_tiny_chat_model",
     "check_margins",
     "compute_margins",
     "get_trainer",
