@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from inspect_ai import Task, eval_set
 from inspect_ai.log import EvalLog
@@ -182,6 +183,11 @@ def _eval_options(plan: RunPlan, display: str | None) -> dict[str, Any]:
     return opts
 
 
+def _local_path(location: str) -> Path:
+    """A log's location as a resolved local path (inspect reports re-read logs as `file://` URIs)."""
+    return Path(unquote(urlparse(location).path) if location.startswith("file:") else location).resolve()
+
+
 def _use_run_cache(plan: RunPlan) -> None:
     # inspect reads INSPECT_CACHE_DIR on every cache access; the run owns its cache.
     os.environ["INSPECT_CACHE_DIR"] = str(plan.run_dir / "cache")
@@ -223,7 +229,7 @@ def stage1(plan: RunPlan, display: str | None = None) -> dict[str, Path]:
     out_dir = plan.run_dir / "stage1"
     ok, logs = eval_set(tasks, log_dir=str(out_dir), model_roles=roles, **_eval_options(plan, display))
     _finished(ok, logs, "stage 1")
-    index = {str(lg.eval.metadata["candidate"]): Path(lg.location).name for lg in logs}  # type: ignore[index]
+    index = {str(lg.eval.metadata["candidate"]): _local_path(lg.location).name for lg in logs}  # type: ignore[index]
     _atomic_write(out_dir / "index.json", json.dumps(index, indent=2, sort_keys=True))
     return {name: out_dir / rel for name, rel in index.items()}
 
@@ -286,7 +292,7 @@ def stage2(plan: RunPlan, display: str | None = None, schedule: str = "all", bud
                             log_dir=str(out_dir), model="none", model_roles=roles, **_eval_options(plan, display))
         _finished(ok, logs, "stage 2")
     index = [{"candidate_a": lg.eval.metadata["candidate_a"], "candidate_b": lg.eval.metadata["candidate_b"],
-              "log": str(Path(lg.location).resolve().relative_to(out_dir.resolve()))} for lg in logs]
+              "log": str(_local_path(lg.location).relative_to(out_dir.resolve()))} for lg in logs]
     _atomic_write(out_dir / "index.json", json.dumps(index, indent=2, sort_keys=True))
     return [out_dir / str(x["log"]) for x in index]
 

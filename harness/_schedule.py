@@ -31,25 +31,10 @@ The outcome of a unit is the score of candidate ``a``: 1 win, 0.5 tie, 0 loss (f
 mean over criteria), or ``None``/NaN for unscored (the unit counts as judged and is never re-judged, but adds
 nothing to the fit). Ties are half a win each, as in :func:`harness.stats.win_matrix`.
 
-Integration (the runner, `theraeval run|stage2 --schedule adaptive [--budget UNITS]`; only useful with an LLM
-judge, `kind = "llm"`: reward heads make no model calls). In ``harness/_run.py:stage2``, instead of the
-all-pairs ``eval_set`` (tests/perf/test_perf_schedule.py runs exactly this on the scripted provider)::
-
-    from harness._schedule import ScheduleConfig, adaptive_schedule, inspect_batch_judge, sample_ids
-
-    names = [c.name for c in cfg.candidates]
-    def make_task(a: int, b: int) -> Task:   # the all-pairs task of (names[a], names[b]), same arguments as today
-        return pairwise(log_a=str(logs1[names[a]]), log_b=str(logs1[names[b]]), criteria=..., cache_scope=...)
-    judge = inspect_batch_judge(make_task, out_dir / "adaptive", model="none", model_roles=roles,
-                                **_eval_options(plan, display))
-    n_pairs = len(names) * (len(names) - 1) // 2
-    result = adaptive_schedule(names, sample_ids(make_task(0, 1)), judge,
-                               ScheduleConfig(batch_size=max(2 * n_pairs, 32), budget=budget, seed=cfg.run.seed))
-    # every judged unit is in exactly one of judge.logs (one log per pair per round, disjoint samples):
-    index = [{"candidate_a": lg.eval.metadata["candidate_a"], "candidate_b": lg.eval.metadata["candidate_b"],
-              "log": str(Path(lg.location).relative_to(out_dir))} for lg in judge.logs]
-    # write stage2/index.json from `index` as today: stage2_logs() and build_verdicts() then read every round's
-    # log; `result.ranking`, `result.stopped`, `result.fraction` are worth printing (and `len(result.judged)`).
+Integration: `theraeval run|stage2 --schedule adaptive [--budget UNITS]` (only useful with an LLM judge:
+reward heads make no model calls) runs :func:`adaptive_schedule` with :func:`inspect_batch_judge` in
+``harness/_run.py:stage2`` instead of the all-pairs ``eval_set``; every judged unit is in exactly one round log,
+and those logs go into ``stage2/index.json``, so ``build_verdicts`` reads them unchanged.
 
 The judge calls ``make_task`` once per pair and keeps the task (it reads both stage-1 logs); each round runs
 a shallow copy restricted to the round's samples (``inspect_ai.task_with(copy, dataset=...)``) with
