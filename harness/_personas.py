@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness._errors import InputError
+from harness._jsonl import iter_jsonl
 
 Likert = Literal["strongly agree", "agree", "neutral", "disagree", "strongly disagree"]
 
@@ -144,22 +144,16 @@ def load_personas_file(path: str | Path) -> list[Persona]:
                          "use a .jsonl file (or build one with `theraeval personas from-survey`)")
     out: list[Persona] = []
     seen: set[str] = set()
-    for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for where, obj in iter_jsonl(p):
         try:
-            obj: Any = json.loads(line)
             persona = Persona.model_validate(obj)
-        except json.JSONDecodeError as e:
-            raise InputError(p, f"line {i}", line[:60], f"invalid JSON ({e.msg})",
-                             "write one JSON object per line") from None
         except ValidationError as e:
             err = e.errors()[0]
             field = ".".join(str(x) for x in err["loc"]) or "persona"
-            raise InputError(p, f"line {i} {field}", err.get("input"), err["msg"],
+            raise InputError(p, f"{where} {field}", err.get("input"), err["msg"],
                              "see docs/data-formats.md for the persona fields") from None
         if persona.id in seen:
-            raise InputError(p, f"line {i} id", persona.id, "duplicate persona id", "give each persona a unique id")
+            raise InputError(p, f"{where} id", persona.id, "duplicate persona id", "give each persona a unique id")
         seen.add(persona.id)
         out.append(persona)
     if not out:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 from harness._errors import InputError
+from harness._jsonl import iter_jsonl
 
 _FIX = "give one row per scenario with columns scenario_id and response"
 
@@ -22,15 +22,7 @@ def load_responses(path: str | Path, scenario_ids: list[str]) -> dict[str, str]:
         raise InputError(p, "responses", str(p), "file not found", "point `responses` at an existing file")
     rows: list[tuple[str, dict[str, object]]] = []
     if p.suffix.lower() == ".jsonl":
-        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1):
-            if line.strip():
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise InputError(p, f"line {i}", line[:60], f"invalid JSON ({e.msg})", _FIX) from None
-                if not isinstance(obj, dict):
-                    raise InputError(p, f"line {i}", obj, "not a JSON object", _FIX)
-                rows.append((f"line {i}", obj))
+        rows = list(iter_jsonl(p))
     elif p.suffix.lower() == ".csv":
         with p.open(newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness._errors import InputError
+from harness._jsonl import iter_jsonl
 
 Risk = Literal["none", "low", "elevated", "crisis"]
 RISK_LEVELS: tuple[str, ...] = ("none", "low", "elevated", "crisis")
@@ -66,17 +67,7 @@ def load_scenarios_file(path: str | Path) -> list[Scenario]:
     suffix = p.suffix.lower()
     rows: list[tuple[str, dict[str, Any]]] = []
     if suffix == ".jsonl":
-        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(p, f"line {i}", line[:60], f"invalid JSON ({e.msg})",
-                                 "write one JSON object per line") from None
-            if not isinstance(obj, dict):
-                raise InputError(p, f"line {i}", obj, "not a JSON object", "write one JSON object per line")
-            rows.append((f"line {i}", obj))
+        rows = list(iter_jsonl(p))
     elif suffix == ".json":
         try:
             data = json.loads(p.read_text(encoding="utf-8"))

@@ -28,7 +28,6 @@ module only assembles them. Conventions (also written into the ``settings`` tabl
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import warnings
@@ -41,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from harness._errors import InputError
+from harness._jsonl import iter_jsonl
 from harness.stats import (
     CORRECTIONS,
     DEFAULT_CRISIS_LOSS_BAR,
@@ -489,19 +489,7 @@ def _pareto(table: pd.DataFrame, judged: list[str]) -> pd.DataFrame:
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(path, f"line {i}", line[:60], f"invalid JSON ({e.msg})",
-                             "write one JSON object per line") from None
-        if not isinstance(obj, dict):
-            raise InputError(path, f"line {i}", obj, "not a JSON object", "write one JSON object per line")
-        rows.append(obj)
-    return rows
+    return [obj for _, obj in iter_jsonl(path)]
 
 
 def write_leaderboard(run_dir: Path, **kw: Any) -> Leaderboard:

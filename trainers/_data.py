@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from harness._errors import InputError
+from harness._jsonl import iter_jsonl
 
 logger = logging.getLogger(__name__)
 
@@ -73,21 +74,7 @@ def load_rows(path: Path, source: Path | None, field: str) -> Any:
                 )
             ds = ds["train"]
     elif path.suffix.lower() in (".jsonl", ".json"):
-        rows: list[dict[str, Any]] = []
-        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(
-                    path, f"line {i}", line[:60], f"invalid JSON ({e.msg})", "write one JSON object per line"
-                ) from None
-            if not isinstance(obj, dict):
-                raise InputError(
-                    path, f"line {i}", obj, "not a JSON object", "write one JSON object per line"
-                )
-            rows.append(obj)
+        rows = [obj for _, obj in iter_jsonl(path)]
         ds = Dataset.from_list(rows)
     else:
         raise InputError(

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harness._errors import InputError
+from harness._jsonl import iter_jsonl
 
 Split = Literal["train", "test"]
 SPLITS: tuple[str, ...] = ("train", "test")
@@ -93,26 +94,13 @@ def load_pairs(path: str | Path, *, criteria: Iterable[str] | None = None) -> li
         raise InputError(p, "path", str(p), "file not found", "point at an existing pairs .jsonl file")
     known = tuple(criteria) if criteria is not None else default_criteria()
     out: list[PreferencePair] = []
-    seen: dict[str, int] = {}
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise InputError(p, "encoding", str(e)[:60], "not UTF-8 text", "save the file as UTF-8") from None
-    for i, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(p, f"line {i}", line[:60], f"invalid JSON ({e.msg})",
-                             "write one JSON object per line") from None
-        if not isinstance(obj, dict):
-            raise InputError(p, f"line {i}", obj, "not a JSON object", "write one JSON object per line")
-        pair = _validated_pair(obj, f"line {i}", p, known)
+    seen: dict[str, str] = {}
+    for where, obj in iter_jsonl(p):
+        pair = _validated_pair(obj, where, p, known)
         if pair.id in seen:
-            raise InputError(p, f"line {i} id", pair.id, f"duplicate pair id (first at line {seen[pair.id]})",
+            raise InputError(p, f"{where} id", pair.id, f"duplicate pair id (first at {seen[pair.id]})",
                              "give each pair a unique id")
-        seen[pair.id] = i
+        seen[pair.id] = where
         out.append(pair)
     if not out:
         raise InputError(p, "lines", 0, "no pairs found",
