@@ -7,6 +7,7 @@ import json
 import logging
 import math
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,6 +34,40 @@ PRECISION_HELP = (
 )
 
 _C = TypeVar("_C")
+
+
+@dataclass
+class PaperPolicyRecipe:
+    """The paper's policy-training schedule (shared/reference/paper.md §1.6) as field defaults.
+
+    Mixed in before a TRL config (`class SFTTrainConfig(PaperPolicyRecipe, SFTConfig)`), so its fields override
+    TrainingArguments' defaults; each method keeps its own learning rate and loss parameters.
+    """
+
+    per_device_train_batch_size: int = field(
+        default=PAPER_BATCH_SIZE,
+        metadata={"help": "Examples (preference pairs for DPO) per device per step (paper: 4)."},
+    )
+    gradient_accumulation_steps: int = field(
+        default=PAPER_GRAD_ACCUM,
+        metadata={"help": "Gradient accumulation steps (paper: 4, effective batch 16)."},
+    )
+    num_train_epochs: float = field(default=PAPER_EPOCHS, metadata={"help": "Training epochs (paper: 3)."})
+    weight_decay: float = field(
+        default=PAPER_WEIGHT_DECAY, metadata={"help": "AdamW weight decay (paper: 0.01)."}
+    )
+    warmup_steps: float = field(
+        default=PAPER_WARMUP,
+        metadata={"help": "Warm-up: steps if >= 1, else a fraction of all steps (paper: 0.1)."},
+    )
+    lr_scheduler_type: str = field(
+        default=PAPER_SCHEDULER, metadata={"help": "Learning-rate schedule (paper: cosine)."}
+    )
+    max_length: int | None = field(
+        default=PAPER_MAX_LENGTH,
+        metadata={"help": "Maximum tokens of prompt+response, truncated beyond (paper: 1024)."},
+    )
+    bf16: bool | None = field(default=None, metadata={"help": PRECISION_HELP})
 
 
 def resolve_precision(cfg: Any) -> None:

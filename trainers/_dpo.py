@@ -12,16 +12,9 @@ from trl import DPOConfig, DPOTrainer
 from harness._errors import InputError
 from trainers._base import PreparedRun, RunSpec, TrainOutput, register_trainer
 from trainers._common import (
-    PAPER_BATCH_SIZE,
     PAPER_BETA,
-    PAPER_EPOCHS,
-    PAPER_GRAD_ACCUM,
-    PAPER_MAX_LENGTH,
     PAPER_POLICY_LR,
-    PAPER_SCHEDULER,
-    PAPER_WARMUP,
-    PAPER_WEIGHT_DECAY,
-    PRECISION_HELP,
+    PaperPolicyRecipe,
     build_config,
     load_tokenizer,
     log_metrics,
@@ -36,7 +29,7 @@ DPO_METRICS: tuple[str, ...] = ("rewards/accuracies", "rewards/margins", "reward
 
 
 @dataclass
-class DPOTrainConfig(DPOConfig):
+class DPOTrainConfig(PaperPolicyRecipe, DPOConfig):  # type: ignore[misc]
     """TRL `DPOConfig` with the paper's policy recipe as defaults (shared/reference/paper.md §1.6).
 
     Differences from TRL's defaults: `learning_rate` 5e-6 (TRL 1e-6), batch 4 x grad-accum 4, 3 epochs,
@@ -48,32 +41,10 @@ class DPOTrainConfig(DPOConfig):
     learning_rate: float = field(
         default=PAPER_POLICY_LR, metadata={"help": "AdamW learning rate (paper: 5e-6)."}
     )
-    per_device_train_batch_size: int = field(
-        default=PAPER_BATCH_SIZE, metadata={"help": "Pairs per device per step (paper: 4)."}
-    )
-    gradient_accumulation_steps: int = field(
-        default=PAPER_GRAD_ACCUM,
-        metadata={"help": "Gradient accumulation steps (paper: 4, effective batch 16)."},
-    )
-    num_train_epochs: float = field(default=PAPER_EPOCHS, metadata={"help": "Training epochs (paper: 3)."})
-    weight_decay: float = field(
-        default=PAPER_WEIGHT_DECAY, metadata={"help": "AdamW weight decay (paper: 0.01)."}
-    )
-    warmup_steps: float = field(
-        default=PAPER_WARMUP,
-        metadata={"help": "Warm-up: steps if >= 1, else a fraction of all steps (paper: 0.1)."},
-    )
-    lr_scheduler_type: str = field(
-        default=PAPER_SCHEDULER, metadata={"help": "Learning-rate schedule (paper: cosine)."}
-    )
-    max_length: int | None = field(
-        default=PAPER_MAX_LENGTH, metadata={"help": "Maximum tokens of prompt+response (paper: 1024)."}
-    )
     beta: float = field(
         default=PAPER_BETA,
         metadata={"help": "β of DPO: strength of the KL anchor to the reference policy (paper: 0.1)."},
     )
-    bf16: bool | None = field(default=None, metadata={"help": PRECISION_HELP})  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         resolve_precision(self)

@@ -12,15 +12,8 @@ from trl import SFTConfig, SFTTrainer
 from harness._errors import InputError
 from trainers._base import PreparedRun, RunSpec, TrainOutput, register_trainer
 from trainers._common import (
-    PAPER_BATCH_SIZE,
-    PAPER_EPOCHS,
-    PAPER_GRAD_ACCUM,
-    PAPER_MAX_LENGTH,
-    PAPER_SCHEDULER,
     PAPER_SFT_LR,
-    PAPER_WARMUP,
-    PAPER_WEIGHT_DECAY,
-    PRECISION_HELP,
+    PaperPolicyRecipe,
     build_config,
     load_tokenizer,
     log_metrics,
@@ -33,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
-class SFTTrainConfig(SFTConfig):
+class SFTTrainConfig(PaperPolicyRecipe, SFTConfig):  # type: ignore[misc]
     """TRL `SFTConfig` with the paper's SFT recipe as defaults (shared/reference/paper.md §1.6).
 
     Differences from TRL's defaults: `learning_rate` 2e-5 (same), batch 4 x grad-accum 4, 3 epochs,
@@ -43,29 +36,6 @@ class SFTTrainConfig(SFTConfig):
     learning_rate: float = field(
         default=PAPER_SFT_LR, metadata={"help": "AdamW learning rate (paper SFT: 2e-5)."}
     )
-    per_device_train_batch_size: int = field(
-        default=PAPER_BATCH_SIZE, metadata={"help": "Batch size per device (paper: 4)."}
-    )
-    gradient_accumulation_steps: int = field(
-        default=PAPER_GRAD_ACCUM,
-        metadata={"help": "Gradient accumulation steps (paper: 4, effective batch 16)."},
-    )
-    num_train_epochs: float = field(default=PAPER_EPOCHS, metadata={"help": "Training epochs (paper: 3)."})
-    weight_decay: float = field(
-        default=PAPER_WEIGHT_DECAY, metadata={"help": "AdamW weight decay (paper: 0.01)."}
-    )
-    warmup_steps: float = field(
-        default=PAPER_WARMUP,
-        metadata={"help": "Warm-up: steps if >= 1, else a fraction of all steps (paper: 0.1)."},
-    )
-    lr_scheduler_type: str = field(
-        default=PAPER_SCHEDULER, metadata={"help": "Learning-rate schedule (paper: cosine)."}
-    )
-    max_length: int | None = field(
-        default=PAPER_MAX_LENGTH,
-        metadata={"help": "Maximum tokens per sequence, truncated beyond (paper: 1024)."},
-    )
-    bf16: bool | None = field(default=None, metadata={"help": PRECISION_HELP})  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         resolve_precision(self)
