@@ -44,6 +44,8 @@ from inspect_ai.model import (
 )
 from inspect_ai.tool import ToolChoice, ToolInfo
 
+from scorers._prompts import fenced_pair
+
 _THERAPIST: dict[str, str] = {
     "warm": (
         "That sounds really hard, and it makes sense that you feel this way. Thank you for telling me. "
@@ -89,20 +91,8 @@ def _record(model: str, messages: list[ChatMessage]) -> None:
         fh.write(json.dumps({"model": model, "key": key}) + "\n")
 
 
-def _responses(prompt: str) -> tuple[str, str] | None:
-    """The two candidate texts of a judge prompt (fenced blocks A and B)."""
-    found = {}
-    for label in ("A", "B"):
-        m = re.search(rf"<<<(?:RESPONSE|CONVERSATION)_{label} (\w+)>>>\n(.*?)\n<<<END_(?:RESPONSE|CONVERSATION)_"
-                      rf"{label} \1>>>", prompt, re.S)
-        if m is None:
-            return None
-        found[label] = m.group(2)
-    return found["A"], found["B"]
-
-
 def _judge(style: str, prompt: str) -> str:
-    pair = _responses(prompt)
+    pair = fenced_pair(prompt)
     crits = re.search(r"^CRITERIA: (.+)$", prompt, re.M)
     ids = [c.strip() for c in crits.group(1).split(",")] if crits else None
 
@@ -186,7 +176,7 @@ def _patient(messages: list[ChatMessage]) -> str:
 
 
 def _logprob_output(name: str, prompt: str) -> ModelOutput:
-    pair = _responses(prompt)
+    pair = fenced_pair(prompt)
     signal = 1.0 if pair is not None and len(pair[0]) > len(pair[1]) else -1.0
     p_a = 1.0 / (1.0 + math.exp(-(1.5 + signal)))
     top = [TopLogprob(token="A", logprob=math.log(p_a)), TopLogprob(token="B", logprob=math.log(1 - p_a))]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import NamedTuple
 
 from harness._criteria import Criterion
@@ -62,6 +63,21 @@ def render_pair(first: list[Turn], second: list[Turn]) -> str:
         return f"<<<CONVERSATION_{label} {n}>>>\n{body}\n<<<END_CONVERSATION_{label} {n}>>>"
 
     return conv("A", first) + "\n\n" + conv("B", second)
+
+
+def fenced_pair(prompt: str) -> tuple[str, str] | None:
+    """The two candidate texts of a prompt made by `render_pair` (fenced blocks A and B), or None.
+
+    The inverse of `render_pair` for test providers that play a judge; a real judge never needs it.
+    """
+    found = {}
+    for label in ("A", "B"):
+        m = re.search(rf"<<<(?:RESPONSE|CONVERSATION)_{label} (\w+)>>>\n(.*?)\n<<<END_(?:RESPONSE|CONVERSATION)_"
+                      rf"{label} \1>>>", prompt, re.S)
+        if m is None:
+            return None
+        found[label] = m.group(2)
+    return found["A"], found["B"]
 
 
 _GUARD = (

@@ -8,12 +8,13 @@ exactly which calls were made, and the last request's `response_format` is kept.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from scorers._prompts import fenced_pair
 
 
 def _reply(model: str, messages: list[dict[str, Any]]) -> str:
@@ -21,8 +22,8 @@ def _reply(model: str, messages: list[dict[str, Any]]) -> str:
         return f"[{model}] That sounds hard. " + "I hear you. " * (3 if model.endswith("long") else 1)
     if model == "judge-longer":
         prompt = str(messages[-1]["content"])
-        texts = [m.group(2) for m in re.finditer(r"<<<RESPONSE_([AB]) \w+>>>\n(.*?)\n<<<END_RESPONSE_\1", prompt, re.S)]
-        if len(texts) != 2:
+        texts = fenced_pair(prompt)
+        if texts is None:
             return "no responses found"
         verdict = "A" if len(texts[0]) > len(texts[1]) else "B" if len(texts[1]) > len(texts[0]) else "tie"
         return json.dumps({"reason": "longer", "verdict": verdict})

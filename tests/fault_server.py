@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from scorers._prompts import fenced_pair
+
 TRANSIENT = ("429", "500", "503", "hang", "truncated", "malformed")
 PERMANENT = ("refusal", "empty")
 MAX_WAIT_S = 60.0
@@ -116,17 +118,6 @@ def _rng(*parts: object) -> random.Random:
     return random.Random(int(hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:16], 16))
 
 
-def _fenced(prompt: str) -> tuple[str, str] | None:
-    found = {}
-    for label in ("A", "B"):
-        m = re.search(rf"<<<(?:RESPONSE|CONVERSATION)_{label} (\w+)>>>\n(.*?)\n<<<END_(?:RESPONSE|CONVERSATION)_"
-                      rf"{label} \1>>>", prompt, re.S)
-        if m is None:
-            return None
-        found[label] = m.group(2)
-    return found["A"], found["B"]
-
-
 def reply_text(model: str, messages: list[dict[str, Any]]) -> str:
     """The fault-free answer of a model to a conversation."""
     turn = sum(1 for m in messages if m.get("role") == "assistant")
@@ -138,7 +129,7 @@ def reply_text(model: str, messages: list[dict[str, Any]]) -> str:
     if model == "patient":
         return f"(patient, reply {turn + 1}) It is mostly at night, when everything goes quiet."
     if model in ("judge-longer", "judge-shorter"):
-        pair = _fenced(last)
+        pair = fenced_pair(last)
         if pair is None:
             return "no responses found"
         a, b = len(pair[0]), len(pair[1])

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from inspect_ai.model import ChatMessageUser
 
-from harness._scripted import _THERAPIST, _responses, _therapist
+from harness._scripted import _THERAPIST, _therapist
 from harness._summary import summary_table
 from reports import _sections
 from reports._data import load_run
 from scorers._injection import PATTERNS, detect, detect_candidate
-from scorers._prompts import Turn, render_pair
+from scorers._prompts import Turn, fenced_pair, render_pair
 from tests.core.helpers import SCENARIOS, run_ok, verdicts, write_config
 
 DATA = Path(__file__).resolve().parents[2] / "harness" / "data"
@@ -114,7 +114,7 @@ def test_fences_keep_the_injected_text_inside_its_block(multi_turn: bool) -> Non
         prompt = render_pair(turns(first), turns(second))
         # the judge's own parser (harness/_scripted.py) finds both blocks whole: the forged end marker did not
         # end the injected block early (it is defused), and nothing the candidate wrote is outside a fence
-        blocks = _responses(prompt)
+        blocks = fenced_pair(prompt)
         assert blocks is not None
         assert INJECT.replace("<<<", "\u2039\u2039\u2039").replace(">>>", "\u203a\u203a\u203a") in (
             blocks[0] if first == INJECT else blocks[1])
