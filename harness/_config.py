@@ -161,6 +161,18 @@ class RunSpec(_Strict):
     attempt_timeout: int | None = Field(default=None, gt=0)
     """Seconds before one model call attempt is abandoned and retried (inspect's `attempt_timeout`)."""
     max_retries: int | None = Field(default=None, ge=0)
+    workers: int = Field(default=1, ge=1)
+    """Stage-2 processes sharing `max_connections` (`harness._workers`): about one per free core for API judges
+    at 32+ connections, where one process runs out of CPU before the connections are busy."""
+    log_realtime: bool = True
+    """inspect's live sample buffer (live `inspect view`, crash recovery); off saves 15-20% of the CPU per call."""
+
+    @model_validator(mode="after")
+    def _connection_per_worker(self) -> RunSpec:
+        if self.workers > self.max_connections:
+            raise ValueError(f"workers = {self.workers} is more than max_connections = {self.max_connections}: "
+                             "each stage-2 worker holds at least one connection")
+        return self
 
 
 class RunConfig(_Strict):

@@ -175,6 +175,7 @@ def _eval_options(plan: RunPlan, display: str | None) -> dict[str, Any]:
         log_dir_allow_dirty=True,  # logs of removed candidates/inputs stay; the stage index says what is current
         display=display,
         log_level="warning",
+        log_realtime=run.log_realtime,
     )
     if run.attempt_timeout is not None:
         opts["attempt_timeout"] = run.attempt_timeout
@@ -256,11 +257,34 @@ def _pair_task(plan: RunPlan, logs1: dict[str, Path], a: str, b: str) -> Task:
     )
 
 
-def stage2(plan: RunPlan, display: str | None = None, schedule: str = "all", budget: int | None = None) -> list[Path]:
+def _judge_roles(plan: RunPlan) -> dict[str, Any] | None:
+    return {"judge": build_model(plan.cfg.judge)} if plan.cfg.judge.kind != "rm" else None
+
+
+def _index_entries(logs: list[EvalLog], out_dir: Path) -> list[dict[str, str]]:
+    return [{"candidate_a": str(lg.eval.metadata["candidate_a"]),  # type: ignore[index]
+             "candidate_b": str(lg.eval.metadata["candidate_b"]),  # type: ignore[index]
+             "log": str(_local_path(lg.location).relative_to(out_dir.resolve()))} for lg in logs]
+
+
+def stage2_workers(plan: RunPlan, workers: int | None) -> int:
+    """The stage-2 worker count: `workers` (a CLI override) or `[run] workers`, checked against the connections."""
+    n, field = (workers, "--workers") if workers is not None else (plan.cfg.run.workers, "run.workers")
+    conns = plan.cfg.run.max_connections
+    if not 1 <= n <= conns:
+        raise InputError(plan.config_path, field, n, f"need 1 to run.max_connections ({conns}) workers: each "
+                         "worker holds at least one connection", f"use 1 to {conns} workers, or raise max_connections")
+    return n
+
+
+def stage2(plan: RunPlan, display: str | None = None, schedule: str = "all", budget: int | None = None,
+           workers: int | None = None) -> list[Path]:
     """Judge the candidate pairs (a is the earlier candidate): all of them, or adaptively (`harness._schedule`).
 
     `schedule="adaptive"` judges (pair, dialogue) units in rounds chosen by Bradley-Terry uncertainty and stops
     when the ranking settles (or after `budget` units); every unit it judges is in exactly one round log.
+    `workers` (default `[run] workers`) > 1 splits the all-pairs judging over that many processes
+    (`harness._workers`).
     """
     logs1 = stage1_logs(plan.run_dir)  # before writing anything: stage 1 must have run
     cfg = plan.cfg
@@ -271,30 +295,61 @@ def stage2(plan: RunPlan, display: str | None = None, schedule: str = "all", bud
     if schedule == "adaptive" and cfg.judge.kind == "rm":
         raise InputError(plan.config_path, "judge.kind", "rm", "adaptive scheduling saves judge calls, and reward "
                          "heads make none", "drop --schedule adaptive, or use an LLM judge")
+    workers = stage2_workers(plan, workers)
     write_inputs(plan)
     _use_run_cache(plan)
     out_dir = plan.run_dir / "stage2"
-    roles = {"judge": build_model(cfg.judge)} if cfg.judge.kind != "rm" else None
     names = [c.name for c in cfg.candidates]
     if schedule == "adaptive":
         from harness._schedule import ScheduleConfig, adaptive_schedule, inspect_batch_judge, sample_ids
 
+        if workers > 1:
+            logger.warning("adaptive schedule: its rounds run in one process (workers = %d ignored)", workers)
         judge = inspect_batch_judge(lambda i, k: _pair_task(plan, logs1, names[i], names[k]), out_dir / "adaptive",
-                                    model="none", model_roles=roles, **_eval_options(plan, display))
+                                    model="none", model_roles=_judge_roles(plan), **_eval_options(plan, display))
         n_pairs = len(names) * (len(names) - 1) // 2
         result = adaptive_schedule(names, sample_ids(_pair_task(plan, logs1, names[0], names[1])), judge,
                                    ScheduleConfig(batch_size=max(2 * n_pairs, 32), budget=budget, seed=cfg.run.seed))
         logger.warning("adaptive schedule: %s after %d of %d units (%.0f%%); ranking %s", result.stopped,
                        len(result.judged), result.total_units, 100 * result.fraction, ", ".join(result.ranking))
-        logs = judge.logs
+        index = _index_entries(judge.logs, out_dir)
+    elif workers > 1:
+        from harness._workers import run_workers
+
+        index = run_workers(plan, workers)
     else:
         ok, logs = eval_set([_pair_task(plan, logs1, a, b) for a, b in combinations(names, 2)],
-                            log_dir=str(out_dir), model="none", model_roles=roles, **_eval_options(plan, display))
+                            log_dir=str(out_dir), model="none", model_roles=_judge_roles(plan),
+                            **_eval_options(plan, display))
         _finished(ok, logs, "stage 2")
-    index = [{"candidate_a": lg.eval.metadata["candidate_a"], "candidate_b": lg.eval.metadata["candidate_b"],
-              "log": str(_local_path(lg.location).relative_to(out_dir.resolve()))} for lg in logs]
+        index = _index_entries(logs, out_dir)
     _atomic_write(out_dir / "index.json", json.dumps(index, indent=2, sort_keys=True))
     return [out_dir / str(x["log"]) for x in index]
+
+
+def stage2_shard(plan: RunPlan, shard: int, workers: int, connections: int) -> list[dict[str, str]]:
+    """One worker's part of stage 2 (`harness._workers`): shard `shard` of every pair's samples, in
+    `stage2/shard-<shard>-of-<workers>/`, over `connections` connections; returns its stage index entries."""
+    from harness._schedule import task_subset
+    from harness._workers import shard_ids
+
+    logs1 = stage1_logs(plan.run_dir)
+    _use_run_cache(plan)
+    names = [c.name for c in plan.cfg.candidates]
+    tasks = []
+    for a, b in combinations(names, 2):
+        task = _pair_task(plan, logs1, a, b)
+        keep = shard_ids([str(s.id) for s in task.dataset], shard, workers)
+        if keep:
+            tasks.append(task_subset(task, keep))
+    if not tasks:
+        return []
+    out_dir = plan.run_dir / "stage2"
+    opts = {**_eval_options(plan, "none"), "max_connections": connections}
+    ok, logs = eval_set(tasks, log_dir=str(out_dir / f"shard-{shard}-of-{workers}"), model="none",
+                        model_roles=_judge_roles(plan), **opts)
+    _finished(ok, logs, f"stage 2 (shard {shard + 1} of {workers})")
+    return _index_entries(logs, out_dir)
 
 
 def stage2_logs(run_dir: Path) -> list[Path]:

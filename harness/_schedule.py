@@ -333,6 +333,16 @@ def sample_ids(task: Any) -> list[str]:
     return [str(s.id) for s in task.dataset]
 
 
+def task_subset(task: Any, ids: set[str]) -> Any:
+    """A copy of an inspect task restricted to the samples `ids` (the task itself is left whole)."""
+    from inspect_ai import task_with
+
+    keep = [s for s in task.dataset if str(s.id) in ids]
+    if len(keep) != len(ids):
+        raise ValueError(f"task {task.name}: {len(ids) - len(keep)} sample id(s) not in its dataset")
+    return task_with(copy.copy(task), dataset=keep)  # task_with changes the task in place
+
+
 def unit_outcome(value: Any, criteria: Sequence[str] | None = None) -> Outcome:
     """A unit's outcome from a pairwise Score value (criterion -> 1 / 0.5 / 0 / NaN): the mean of the scored ones."""
     if not isinstance(value, dict):
@@ -359,7 +369,7 @@ class InspectBatchJudge:
     _tasks: dict[tuple[int, int], Any] = field(default_factory=dict, repr=False)
 
     def __call__(self, units: list[Unit]) -> list[Outcome]:
-        from inspect_ai import eval_set, task_with
+        from inspect_ai import eval_set
         from inspect_ai.log import read_eval_log_samples
 
         by_pair: dict[tuple[int, int], list[str]] = {}
@@ -372,12 +382,8 @@ class InspectBatchJudge:
         for (a, b), ids in sorted(by_pair.items()):
             if (a, b) not in self._tasks:  # built once per pair (it reads both stage-1 logs)
                 self._tasks[(a, b)] = self.make_task(a, b)
-            task = copy.copy(self._tasks[(a, b)])  # task_with changes the task in place: keep the full one
-            wanted = set(ids)
-            keep = [s for s in task.dataset if str(s.id) in wanted]
-            if len(keep) != len(wanted):
-                raise ValueError(f"pair ({a}, {b}): {len(wanted) - len(keep)} sample id(s) not in its task")
-            tasks.append(task_with(task, dataset=keep))
+            task = self._tasks[(a, b)]
+            tasks.append(task_subset(task, set(ids)))
             md = task.metadata or {}
             names[(str(md.get("candidate_a")), str(md.get("candidate_b")))] = (a, b)
         ok, logs = eval_set(tasks, log_dir=str(round_dir), **self.eval_options)

@@ -13,19 +13,6 @@ import pandas as pd
 from harness.stats import average_win_rates, head_to_heads
 
 
-def reward_judge_info(heads_manifest: dict[str, Any]) -> dict[str, Any]:
-    """What the summary and report say about reward heads: data, held-out accuracy per criterion."""
-    crits = heads_manifest.get("criteria", {})
-    return {
-        "kind": "rm",
-        "encoder": heads_manifest.get("encoder", {}).get("name"),
-        "data_sha256": heads_manifest.get("data", {}).get("sha256"),
-        "heldout_accuracy": {c: v["metrics"]["test_accuracy"] for c, v in crits.items()
-                             if v.get("metrics", {}).get("test_accuracy") is not None},
-        "n_test": sum(int(v.get("metrics", {}).get("n_test", 0)) for v in crits.values()),
-    }
-
-
 def summary_table(verdicts: pd.DataFrame) -> pd.DataFrame:
     """Per criterion (in the criteria set's order) and candidate: the paper's average win rate over opponents
     (ties in the denominator, unscored excluded and counted), ties-as-half, Wilson interval, counts; in %."""

@@ -57,14 +57,17 @@ def judge_info(run_dir: Path, verdicts: pd.DataFrame) -> dict[str, Any] | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness._run import stage1, stage2
+    from harness._run import stage1, stage2, stage2_workers
 
     plan = _plan(args)
+    workers = stage2_workers(plan, args.workers)  # checked before any call
+    if not args.assume_latency > 0:
+        raise InputError(None, "--assume-latency", args.assume_latency, "must be positive", "e.g. --assume-latency 2")
     if args.dry_run:
-        print(dry_run(plan))
+        print(dry_run(plan, workers, args.assume_latency))
         return 0
     stage1(plan, display=args.display)
-    stage2(plan, display=args.display, schedule=args.schedule, budget=args.budget)
+    stage2(plan, display=args.display, schedule=args.schedule, budget=args.budget, workers=workers)
     print(_verdicts_and_summary(plan.run_dir))
     print(f"Run directory: {plan.run_dir}")
     return 0
@@ -83,7 +86,7 @@ def cmd_stage2(args: argparse.Namespace) -> int:
     from harness._run import stage2
 
     plan = _plan(args)
-    stage2(plan, display=args.display, schedule=args.schedule, budget=args.budget)
+    stage2(plan, display=args.display, schedule=args.schedule, budget=args.budget, workers=args.workers)
     print(_verdicts_and_summary(plan.run_dir))
     return 0
 
@@ -166,8 +169,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def dry_run(plan: RunPlan) -> str:
-    """Upper bounds on the model calls a run makes (before any cache hit)."""
+HARNESS_CPU_PER_CALL_S = 0.008
+"""CPU seconds one harness process spends per model call (6.6-9.5 ms measured; benchmarks/README.md)."""
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min" if seconds < 7200 else \
+        f"{seconds / 3600:.1f} h"
+
+
+def stage2_seconds(calls: int, latency: float, connections: int, workers: int) -> float:
+    """Least stage-2 time: the connections' limit (calls x latency / connections) or, when longer, the harness's
+    CPU (calls x CPU per call / workers)."""
+    return max(calls * latency / connections, calls * HARNESS_CPU_PER_CALL_S / workers)
+
+
+def dry_run(plan: RunPlan, workers: int = 1, latency: float = 1.0) -> str:
+    """Upper bounds on the model calls a run makes (before any cache hit), and the time they take at `latency`
+    seconds per API call: calls x latency / max_connections, or the harness's CPU when that is longer."""
     from harness._design import assign_personas
 
     cfg = plan.cfg
@@ -183,12 +202,19 @@ def dry_run(plan: RunPlan) -> str:
                   else 1) * (
         2 if cfg.judge.orders == "both" else 1)
     pairs = comb(len(cfg.candidates), 2)
-    judge_calls = pairs * judged * per_sample
+    judge_calls = pairs * judged * per_sample if cfg.judge.kind != "rm" else 0
     stage2 = (f"stage 2: {pairs} pairs x {judged} comparisons x {per_sample} calls: <= {judge_calls} judge calls"
               if cfg.judge.kind != "rm" else
               f"stage 2: {pairs} pairs x {judged} comparisons scored by reward heads locally: 0 model calls")
+    conns = cfg.run.max_connections
+    # stage 1: every candidate and the (shared) patient have their own connections; a dialogue's turns are sequential
+    t1 = max(dialogues * turns, patient_calls) * latency / conns + (2 * turns - 1) * latency if cand_calls else 0.0
+    t2 = stage2_seconds(judge_calls, latency, conns, workers)
     return (f"stage 1: {dialogues} dialogues x {len(cfg.candidates)} candidates: <= {cand_calls} candidate calls, "
             f"<= {patient_calls} patient calls\n{stage2}\n"
+            f"time at {latency:g} s per API call (--assume-latency), {conns} connections per model, {workers} "
+            f"stage-2 worker(s): stage 1 >= {_duration(t1)}, stage 2 >= {_duration(t2)} (local models: see "
+            "benchmarks/README.md)\n"
             "(cached calls from earlier runs are free; only new candidates, pairs or inputs cost calls)")
 
 
@@ -262,7 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     run = with_config("run", cmd_run, "stage 1 + stage 2 + verdict table + summary")
-    run.add_argument("--dry-run", action="store_true", help="print the number of model calls and stop")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print the number of model calls and the time they take, and stop")
+    run.add_argument("--assume-latency", type=float, default=1.0, metavar="SECONDS",
+                     help="--dry-run: seconds per API call for the time estimate (default 1.0)")
     with_config("stage1", cmd_stage1, "stage 1 only: dialogues of every candidate")
     s2 = with_config("stage2", cmd_stage2, "stage 2 only: judge every candidate pair (needs stage 1)")
     for p in (run, s2):
@@ -270,6 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="all pairs (default), or adaptive: judge the pairs whose order is uncertain first "
                             "and stop when the Bradley-Terry ranking settles (LLM judges)")
         p.add_argument("--budget", type=int, default=None, help="adaptive: at most this many (pair, dialogue) units")
+        p.add_argument("--workers", type=int, default=None,
+                       help="stage-2 processes sharing max_connections (default [run] workers, 1); about one per "
+                            "free core pays off for API judges at 32+ connections")
     with_config("validate", cmd_validate, "validate a config and every file it names; run nothing")
 
     v = sub.add_parser("verdicts", help="rebuild verdicts.parquet and summary.txt from a run's stage-2 logs")

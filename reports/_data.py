@@ -187,7 +187,7 @@ def _log_times(run_dir: Path) -> tuple[datetime | None, datetime | None]:
     """First and last stage-log timestamps (inspect names logs ``<UTC time>_<task>_<id>.eval``)."""
     stamps: list[datetime] = []
     for stage in ("stage1", "stage2"):
-        for p in (run_dir / stage).glob("*.eval"):
+        for p in (run_dir / stage).rglob("*.eval"):  # shard and adaptive-round folders too
             m = _LOG_STAMP.match(p.name)
             if m:
                 stamps.append(datetime.fromisoformat(f"{m[1]}T{m[2]}:{m[3]}:{m[4]}").replace(tzinfo=UTC))

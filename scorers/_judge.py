@@ -159,6 +159,13 @@ def pairwise_judge(
     """
     ids = criteria.ids
 
+    def config(schema_for: list[str] | None) -> GenerateConfig:
+        schema = (ResponseSchema(name="verdict", json_schema=verdict_schema(schema_for))  # type: ignore[arg-type]
+                  if structured else None)
+        return GenerateConfig(temperature=temperature, seed=seed, max_tokens=max_tokens, response_schema=schema)
+
+    one_config, all_config = config(None), config(ids)  # built once: thousands of calls share them
+
     async def score(state: TaskState, target: Target) -> Score:
         judge = get_model(role="judge", required=True)
         md = state.metadata
@@ -166,21 +173,16 @@ def pairwise_judge(
         persona_mode = bool(md.get("judge_system"))
         system = md["judge_system"] if persona_mode else CLINICAL_SYSTEM
 
-        def config(schema_for: list[str] | None) -> GenerateConfig:
-            schema = (ResponseSchema(name="verdict", json_schema=verdict_schema(schema_for))  # type: ignore[arg-type]
-                      if structured else None)
-            return GenerateConfig(temperature=temperature, seed=seed, max_tokens=max_tokens, response_schema=schema)
-
         async def one(order: str, crit: str) -> tuple[str, str, OrderResult]:
             first, second = (ta, tb) if order == "ab" else (tb, ta)
             prompt = per_criterion_prompt(render_pair(first, second), criteria.get(crit), persona_mode)
-            raw, refusal = await _ask(judge, system, prompt, config(None), cache)
+            raw, refusal = await _ask(judge, system, prompt, one_config, cache)
             return order, crit, _order_result(parse_verdict(raw), order, raw, refusal)
 
         async def every(order: str) -> list[tuple[str, str, OrderResult]]:
             first, second = (ta, tb) if order == "ab" else (tb, ta)
             prompt = all_criteria_prompt(render_pair(first, second), list(criteria.criteria), persona_mode)
-            raw, refusal = await _ask(judge, system, prompt, config(ids), cache)
+            raw, refusal = await _ask(judge, system, prompt, all_config, cache)
             parsed = parse_all_criteria(raw, ids)
             return [(order, c, _order_result(parsed[c], order, raw, refusal)) for c in ids]
 

@@ -7,6 +7,7 @@ are still judged and recorded so the verdict table proves the flip rate is zero.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
@@ -64,3 +65,16 @@ def reward_pairwise_judge(criteria: CriteriaSet, heads: str = "builtin", orders:
                               injection=injection_metadata(md["transcript_a"], md["transcript_b"]))
 
     return score
+
+
+def reward_judge_info(heads_manifest: dict[str, Any]) -> dict[str, Any]:
+    """What the summary and report say about reward heads: data, held-out accuracy per criterion."""
+    crits = heads_manifest.get("criteria", {})
+    return {
+        "kind": "rm",
+        "encoder": heads_manifest.get("encoder", {}).get("name"),
+        "data_sha256": heads_manifest.get("data", {}).get("sha256"),
+        "heldout_accuracy": {c: v["metrics"]["test_accuracy"] for c, v in crits.items()
+                             if v.get("metrics", {}).get("test_accuracy") is not None},
+        "n_test": sum(int(v.get("metrics", {}).get("n_test", 0)) for v in crits.values()),
+    }

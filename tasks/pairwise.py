@@ -22,11 +22,10 @@ from harness._criteria import load_criteria
 from harness._design import assign_personas
 from harness._errors import InputError
 from harness._sources import resolve_personas
-from harness._summary import reward_judge_info
 from scorers._combine import ORDERS
 from scorers._judge import pairwise_judge
 from scorers._logprob_judge import logprob_pairwise_judge
-from scorers._rm_judge import load_reward_judge, reward_pairwise_judge
+from scorers._rm_judge import load_reward_judge, reward_judge_info, reward_pairwise_judge
 from tasks.dialogue import cache_policy
 
 

@@ -33,9 +33,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from numpy.typing import ArrayLike
 from scipy.special import expit
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 
 from harness.stats._mcnemar import sign_test
 from harness.stats._table import candidate_view, head_to_heads
@@ -103,7 +104,7 @@ def length_controlled_win_rate(
     design = np.column_stack([np.ones_like(x), x])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = sm.GLM(y, design, family=sm.families.Binomial(), freq_weights=w).fit()
+        res = GLM(y, design, family=families.Binomial(), freq_weights=w).fit()
     separated = any("separation" in str(c.message).lower() for c in caught)
     converged = bool(res.converged) and not separated
     b0, b1 = (float(v) for v in res.params)
@@ -185,7 +186,7 @@ def length_bias_coefficient(h2h: pd.DataFrame) -> pd.DataFrame:
             design = np.column_stack([design[:, 1:], diff / scale])
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                res = sm.GLM(y, design, family=sm.families.Binomial()).fit()
+                res = GLM(y, design, family=families.Binomial()).fit()
             separated = any("separation" in str(c.message).lower() for c in caught)
             row.update(length_coef=float(res.params[-1]), length_coef_se=float(res.bse[-1]),
                        length_p=float(res.pvalues[-1]), converged=bool(res.converged) and not separated)

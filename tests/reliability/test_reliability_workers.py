@@ -1,0 +1,138 @@
+"""Stage 2 in worker processes (`[run] workers`, `--workers`): the same verdicts, every call once, the run's
+connection limit kept, and no worker outliving a killed parent."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+from reliability_helpers import (
+    STAGE1_SERVER_CALLS,
+    STAGE2_SERVER_CALLS,
+    CleanRun,
+    assert_complete,
+    comparable,
+    fault_config,
+    run_in_process,
+    theraeval_exe,
+)
+
+from harness._workers import shard_ids, split_connections
+from tests.fault_server import Call, FaultPlan, FaultServer
+
+
+def test_connections_split_without_exceeding_the_total() -> None:
+    assert split_connections(32, 3) == [11, 11, 10]
+    assert split_connections(8, 8) == [1] * 8
+    for total in range(1, 40):
+        for w in range(1, total + 1):
+            parts = split_connections(total, w)
+            assert sum(parts) == total and min(parts) >= 1 and max(parts) - min(parts) <= 1
+    with pytest.raises(ValueError, match="3 connection"):
+        split_connections(3, 4)
+
+
+def test_shards_cover_every_sample_once_and_differ_by_at_most_one() -> None:
+    ids = [f"s{i:03d}--p{i % 7}" for i in range(101)]
+    for w in (1, 2, 3, 8):
+        shards = [shard_ids(ids[::-1], k, w) for k in range(w)]  # input order does not matter
+        assert sorted(x for s in shards for x in s) == sorted(ids)
+        assert max(map(len, shards)) - min(map(len, shards)) <= 1
+
+
+def _peak_judge_concurrency(calls: list[Call]) -> int:
+    edges = sorted([(c.t_start, 1) for c in calls if c.model.startswith("judge-")] +
+                   [(c.t_end, -1) for c in calls if c.model.startswith("judge-")])
+    now = peak = 0
+    for _, d in edges:
+        now += d
+        peak = max(peak, now)
+    return peak
+
+
+def test_workers_give_the_same_table_with_every_call_once(fault_srv: FaultServer, clean_run: CleanRun,
+                                                          tmp_path: Path) -> None:
+    fault_srv.reset(FaultPlan(latency_s=0.05))  # answers overlap, so the connection split is exercised
+    cfg = fault_config(tmp_path, extra_run="max_connections = 4\nworkers = 2\n")
+    assert run_in_process("run", str(cfg), "--display", "none") == 0
+    run_dir = tmp_path / "runs" / "r"
+    df = pd.read_parquet(run_dir / "verdicts.parquet")
+    assert_complete(df)
+    assert_frame_equal(comparable(df), comparable(clean_run.verdicts))
+    calls = fault_srv.calls()
+    assert sorted(c.key for c in calls) == sorted(clean_run.keys)  # every call exactly once
+    assert 2 <= _peak_judge_concurrency(calls) <= 4  # both workers judged at once, within the run's 4
+    logs = sorted(p.relative_to(run_dir / "stage2").parent.name for p in (run_dir / "stage2").rglob("*.eval"))
+    assert logs == ["shard-0-of-2"] * 3 + ["shard-1-of-2"] * 3  # each of the 3 pairs split in two
+
+    # another worker count re-shards the same units: answered from the run's cache, no call made
+    assert run_in_process("stage2", str(cfg), "--display", "none", "--workers", "3") == 0
+    assert len(fault_srv.calls()) == len(calls)
+    assert_frame_equal(comparable(pd.read_parquet(run_dir / "verdicts.parquet")), comparable(clean_run.verdicts))
+
+
+def test_more_workers_than_connections_is_refused_before_any_call(fault_srv: FaultServer, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    fault_srv.reset(FaultPlan())
+    cfg = fault_config(tmp_path, extra_run="max_connections = 2\n")
+    assert run_in_process("run", str(cfg), "--display", "none", "--workers", "3") == 2
+    err = capsys.readouterr().err
+    assert "--workers" in err and "3" in err and "max_connections" in err
+    assert fault_srv.calls() == [] and not (tmp_path / "runs").exists()
+
+
+def _workers_of(session: int) -> list[int]:
+    """Pids of live `harness._workers` processes in process session `session`."""
+    found = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            cmd = (d / "cmdline").read_bytes().split(b"\0")
+            state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            if b"harness._workers" in cmd and state != "Z" and os.getsid(int(d.name)) == session:
+                found.append(int(d.name))
+        except (OSError, IndexError):  # the process ended while we looked
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="finds the workers through /proc")
+def test_killing_the_parent_stops_its_workers_and_the_run_resumes(fault_srv: FaultServer, clean_run: CleanRun,
+                                                                  tmp_path: Path) -> None:
+    fault_srv.reset(FaultPlan(latency_s=0.1))
+    cfg = fault_config(tmp_path, extra_run="workers = 3\n")  # the run judges shard 0, 2 worker processes the rest
+    fault_srv.trip_at(STAGE1_SERVER_CALLS + STAGE2_SERVER_CALLS // 2)  # freeze half-way through stage 2
+    proc = subprocess.Popen([theraeval_exe(), "run", str(cfg), "--display", "none"], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert fault_srv.tripped.wait(120), "stage 2 never got half-way"
+        workers = _workers_of(proc.pid)
+        assert len(workers) == 2, workers
+        time.sleep(1.5)  # every answer sent before the freeze reaches its cache entry (as in the kill -9 test)
+        proc.kill()  # the parent only: SIGKILL leaves it no chance to stop its workers itself
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while _workers_of(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _workers_of(proc.pid) == [], "a worker outlived its parent"
+    finally:
+        for pid in _workers_of(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+        fault_srv.release(abort=True)
+        assert fault_srv.wait_idle()
+    assert proc.returncode == -signal.SIGKILL
+    fault_srv.generation = 1
+    assert run_in_process("run", str(cfg), "--display", "none") == 0
+    df = pd.read_parquet(tmp_path / "runs" / "r" / "verdicts.parquet")
+    assert_frame_equal(comparable(df), comparable(clean_run.verdicts))
+    calls = fault_srv.calls()
+    aborted = [c for c in calls if c.fault == "frozen-aborted"]
+    assert {c.key for c in calls} == clean_run.keys
+    assert len(calls) - len(clean_run.keys) == len(aborted)  # only the calls in flight at the kill were repeated
