@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from inspect_ai.log import read_eval_log
 from pandas.testing import assert_frame_equal
 from reliability_helpers import (
     STAGE1_SERVER_CALLS,
@@ -59,7 +60,7 @@ def _peak_judge_concurrency(calls: list[Call]) -> int:
 def test_workers_give_the_same_table_with_every_call_once(fault_srv: FaultServer, clean_run: CleanRun,
                                                           tmp_path: Path) -> None:
     fault_srv.reset(FaultPlan(latency_s=0.05))  # answers overlap, so the connection split is exercised
-    cfg = fault_config(tmp_path, extra_run="max_connections = 4\nworkers = 2\n")
+    cfg = fault_config(tmp_path, extra_run="max_connections = 4\nworkers = 2\nlog_realtime = false\n")
     assert run_in_process("run", str(cfg), "--display", "none") == 0
     run_dir = tmp_path / "runs" / "r"
     df = pd.read_parquet(run_dir / "verdicts.parquet")
@@ -70,6 +71,9 @@ def test_workers_give_the_same_table_with_every_call_once(fault_srv: FaultServer
     assert 2 <= _peak_judge_concurrency(calls) <= 4  # both workers judged at once, within the run's 4
     logs = sorted(p.relative_to(run_dir / "stage2").parent.name for p in (run_dir / "stage2").rglob("*.eval"))
     assert logs == ["shard-0-of-2"] * 3 + ["shard-1-of-2"] * 3  # each of the 3 pairs split in two
+    for log in (run_dir / "stage2").rglob("*.eval"):  # the run's settings reach every shard
+        config = read_eval_log(str(log), header_only=True).eval.config
+        assert config.log_realtime is False
 
     # another worker count re-shards the same units: answered from the run's cache, no call made
     assert run_in_process("stage2", str(cfg), "--display", "none", "--workers", "3") == 0
