@@ -34,6 +34,7 @@ PRECISION_HELP = (
 )
 
 _C = TypeVar("_C")
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -125,6 +126,20 @@ def load_tokenizer(path: Path) -> Any:
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     return tok
+
+
+def trl_trainer(trainer_class: type[_T], spec: RunSpec, config: Any, dataset: Any, tokenizer: Any,
+                **kwargs: Any) -> _T:
+    """A TRL-style trainer on `spec.base_model` (read from disk by TRL), with the spec's LoRA / QLoRA settings."""
+    return trainer_class(  # type: ignore[call-arg]
+        model=str(spec.base_model),
+        args=config,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=spec.lora.to_peft() if spec.lora else None,
+        quantization_config=spec.lora.quantization_config() if spec.lora else None,
+        **kwargs,
+    )
 
 
 def log_metrics(log_history: list[dict[str, Any]], keys: tuple[str, ...] = ()) -> dict[str, float]:

@@ -20,6 +20,7 @@ from trainers._common import (
     log_metrics,
     resolve_precision,
     save_causal_lm,
+    trl_trainer,
 )
 from trainers._data import PREFERENCE_COLUMNS, check_options, load_rows, require_columns
 
@@ -82,15 +83,7 @@ def make_dpo_trainer(
     reference from `spec.base_model` on disk (not a copy of in-memory weights), or uses the precomputed
     log-probs with `precompute_ref_log_probs`.
     """
-    return trainer_class(
-        model=str(spec.base_model),
-        args=config,
-        train_dataset=dataset,
-        processing_class=tokenizer,
-        peft_config=spec.lora.to_peft() if spec.lora else None,
-        quantization_config=spec.lora.quantization_config() if spec.lora else None,
-        **kwargs,
-    )
+    return trl_trainer(trainer_class, spec, config, dataset, tokenizer, **kwargs)
 
 
 @register_trainer("dpo")

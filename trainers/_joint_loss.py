@@ -30,7 +30,7 @@ from transformers import AutoModelForCausalLM, PreTrainedModel, Trainer, set_see
 
 from harness._errors import InputError
 from trainers._base import PreparedRun, RunSpec, TrainOutput, check_weights, register_trainer
-from trainers._common import build_config, load_tokenizer, log_metrics, save_causal_lm
+from trainers._common import build_config, load_tokenizer, log_metrics, save_causal_lm, trl_trainer
 from trainers._data import align_criteria, check_options, is_conversational_row, load_rows, require_columns
 from trainers._dpo import DPOTrainConfig
 
@@ -406,14 +406,7 @@ class JointLossMethod:
         """Train the joint-loss trainer and save."""
         spec = run.spec
         tok = load_tokenizer(spec.base_model)
-        trainer = JointLossTrainer(
-            model=str(spec.base_model),
-            args=run.config,
-            train_dataset=run.datasets["train"],
-            processing_class=tok,
-            peft_config=spec.lora.to_peft() if spec.lora else None,
-            quantization_config=spec.lora.quantization_config() if spec.lora else None,
-        )
+        trainer = trl_trainer(JointLossTrainer, spec, run.config, run.datasets["train"], tok)
         trainer.train()
         keys = (
             "rewards/accuracies",

@@ -19,6 +19,7 @@ from trainers._common import (
     log_metrics,
     resolve_precision,
     save_causal_lm,
+    trl_trainer,
 )
 from trainers._data import check_options, load_rows
 
@@ -99,14 +100,7 @@ class SFTMethod:
         """Run TRL's SFTTrainer and save the model (plus merged copy for LoRA)."""
         spec = run.spec
         tok = load_tokenizer(spec.base_model)
-        trainer = SFTTrainer(
-            model=str(spec.base_model),
-            args=run.config,
-            train_dataset=run.datasets["train"],
-            processing_class=tok,
-            peft_config=spec.lora.to_peft() if spec.lora else None,
-            quantization_config=spec.lora.quantization_config() if spec.lora else None,
-        )
+        trainer = trl_trainer(SFTTrainer, spec, run.config, run.datasets["train"], tok)
         trainer.train()
         metrics = log_metrics(trainer.state.log_history, ("mean_token_accuracy",))
         return save_causal_lm(trainer, spec, tok, metrics)
