@@ -118,7 +118,7 @@ def test_killing_the_parent_stops_its_workers_and_the_run_resumes(fault_srv: Fau
     try:
         assert fault_srv.tripped.wait(120), "stage 2 never got half-way"
         workers = _workers_of(proc.pid)
-        assert len(workers) == 2, workers
+        assert 1 <= len(workers) <= 2, workers  # (a fast worker may already have finished its shard)
         time.sleep(1.5)  # every answer sent before the freeze reaches its cache entry (as in the kill -9 test)
         proc.kill()  # the parent only: SIGKILL leaves it no chance to stop its workers itself
         proc.wait(timeout=30)
