@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from harness._errors import InputError
 from trainers._lora import LoraSpec
 
 DataSource = Path | dict[str, Path] | None
@@ -159,3 +160,16 @@ def check_weights(weights: Mapping[str, float], tol: float = 1e-6) -> str | None
     if abs(total - 1.0) > tol:
         return f"weights sum to {total:.6g}, not 1"
     return None
+
+
+def criterion_weights(spec: RunSpec, section: str, at_least: int, problem: str) -> dict[str, float]:
+    """`[<section>] weights` of a training config: a table criterion -> weight with at least `at_least` entries
+    (else `problem` is the error), every weight positive, summing to 1."""
+    weights = spec.options.get("weights")
+    if not isinstance(weights, dict) or len(weights) < at_least:
+        raise InputError(spec.source, f"{section}.weights", weights, problem,
+                         f"add [{section}] weights = {{empathy = 0.5, safety = 0.5}}")
+    bad = check_weights(weights)
+    if bad:
+        raise InputError(spec.source, f"{section}.weights", weights, bad, "make every weight positive, summing to 1")
+    return {str(k): float(v) for k, v in weights.items()}

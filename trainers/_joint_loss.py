@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from transformers import AutoModelForCausalLM, PreTrainedModel, Trainer, set_seed
 
 from harness._errors import InputError
-from trainers._base import PreparedRun, RunSpec, TrainOutput, check_weights, register_trainer
+from trainers._base import PreparedRun, RunSpec, TrainOutput, check_weights, criterion_weights, register_trainer
 from trainers._common import build_config, load_tokenizer, log_metrics, save_causal_lm, trl_trainer
 from trainers._data import align_criteria, check_options, is_conversational_row, load_rows, require_columns
 from trainers._dpo import DPOTrainConfig
@@ -326,21 +326,7 @@ class JointLossTrainer(Trainer):
 
 
 def _joint_weights(spec: RunSpec) -> dict[str, float]:
-    weights = spec.options.get("weights")
-    if not isinstance(weights, dict) or not weights:
-        raise InputError(
-            spec.source,
-            "joint_loss.weights",
-            weights,
-            "the joint loss needs a weight per criterion",
-            "add [joint_loss] weights = {empathy = 0.5, safety = 0.5}",
-        )
-    problem = check_weights(weights)
-    if problem:
-        raise InputError(
-            spec.source, "joint_loss.weights", weights, problem, "make every weight positive, summing to 1"
-        )
-    return {str(k): float(v) for k, v in weights.items()}
+    return criterion_weights(spec, "joint_loss", 1, "the joint loss needs a weight per criterion")
 
 
 @register_trainer("joint_loss")

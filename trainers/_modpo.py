@@ -31,7 +31,7 @@ from trl import DPOTrainer
 from trl.trainer.dpo_trainer import DataCollatorForPreference
 
 from harness._errors import InputError
-from trainers._base import PreparedRun, RunSpec, TrainOutput, check_weights, register_trainer
+from trainers._base import PreparedRun, RunSpec, TrainOutput, check_weights, criterion_weights, register_trainer
 from trainers._common import build_config, load_tokenizer, log_metrics, read_json, save_causal_lm
 from trainers._data import check_options
 from trainers._dpo import DPO_METRICS, DPOTrainConfig, load_preference_data, make_dpo_trainer
@@ -317,20 +317,7 @@ def compute_margins(
 
 def _weights_table(spec: RunSpec) -> tuple[str, dict[str, float]]:
     opts = spec.options
-    weights = opts.get("weights")
-    if not isinstance(weights, dict) or len(weights) < 2:
-        raise InputError(
-            spec.source,
-            "modpo.weights",
-            weights,
-            "MODPO needs a weight per criterion (>= 2)",
-            "add [modpo] weights = {empathy = 0.5, safety = 0.5}",
-        )
-    problem = check_weights(weights)
-    if problem:
-        raise InputError(
-            spec.source, "modpo.weights", weights, problem, "make every weight positive, summing to 1"
-        )
+    weights = criterion_weights(spec, "modpo", 2, "MODPO needs a weight per criterion (>= 2)")
     primary = opts.get("primary")
     if primary not in weights:
         raise InputError(
@@ -340,7 +327,7 @@ def _weights_table(spec: RunSpec) -> tuple[str, dict[str, float]]:
             f"must be one of the weighted criteria {sorted(weights)}",
             'set [modpo] primary = "<criterion trained by the DPO term>"',
         )
-    return str(primary), {str(k): float(v) for k, v in weights.items()}
+    return str(primary), weights
 
 
 @register_trainer("modpo")
