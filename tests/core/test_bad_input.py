@@ -48,6 +48,8 @@ CASES = {
                               "candidates[3](name=x)", "openai-api/<service>/<model>"),
     "bad provider string": (lambda t, c: _edit(c, 'model = "scripted/judge-longer"', 'model = "gpt4"'), "t.toml",
                             "judge", "'gpt4'"),
+    "more workers than connections": (lambda t, c: _edit(c, "[run]\n", "[run]\nworkers = 9\nmax_connections = 4\n"),
+                                     "t.toml", "run", "workers = 9 is more than max_connections = 4"),
     "unknown scenario id": (lambda t, c: _edit(c, "[data]\n", '[data]\nscenario_ids = ["s-anx", "s-nope"]\n'),
                             "t.toml", "data.scenario_ids", "'s-nope'"),
     "duplicate scenario": (lambda t, c: (t / "scenarios.jsonl").write_text(
