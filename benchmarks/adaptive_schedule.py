@@ -1,4 +1,4 @@
-"""Adaptive pair scheduling (harness/_schedule.py) vs all-pairs judging, on simulated candidates.
+"""Adaptive pair scheduling (harness/run/_schedule.py) vs all-pairs judging, on simulated candidates.
 
 K candidates with known Bradley-Terry strengths (evenly spread over `--spread` logits), S scenarios, a noisy
 judge: on a scenario, candidate i has strength theta_i + N(0, scenario_sd^2); the judge picks the winner by
@@ -26,7 +26,7 @@ from collections.abc import Callable
 import numpy as np
 from _bench import header
 
-from harness._schedule import (
+from harness.run import (
     RoundRecord,
     ScheduleConfig,
     Unit,

@@ -21,10 +21,10 @@ import tempfile
 from pathlib import Path
 
 from _bench import THERAPEUTIC, header, write_config, write_scenarios
-from _fake_server import bench_server
 
-from harness.cli import dry_run
+from harness.run import dry_run
 from harness.cli import main as cli_main
+from harness.testing import bench_server
 
 
 def run(cfg: Path) -> None:
@@ -43,7 +43,7 @@ def main() -> None:
     ap.add_argument("--turns", type=int, default=1)
     args = ap.parse_args()
     header("incremental cost (calls counted by the server)")
-    from harness._run import plan_run
+    from harness.run import plan_run
 
     m, s, crit, turns = args.candidates, args.scenarios, THERAPEUTIC[: args.criteria], args.turns
     cands = {f"c{i}": f"openai-api/bench/cand-{i}" for i in range(m + 1)}

@@ -18,7 +18,8 @@ import tempfile
 from pathlib import Path
 
 from _bench import THERAPEUTIC, header, timed, write_config, write_scenarios
-from _fake_server import bench_server
+
+from harness.testing import bench_server
 
 
 def main() -> None:
@@ -30,8 +31,8 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=8)
     args = ap.parse_args()
     header("judge granularity: per-criterion vs all-criteria calls")
-    from harness._run import plan_run, stage1, stage2
-    from harness._verdicts import build_verdicts
+    from harness.run import plan_run, stage1, stage2
+    from harness.verdicts import build_verdicts
 
     crit = THERAPEUTIC[: args.criteria]
     res: dict[str, dict[str, float]] = {}

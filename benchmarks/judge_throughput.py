@@ -1,14 +1,14 @@
 """Judge throughput vs the physical limit: stage 2 against a server with a fixed latency.
 
 A judge call takes `latency` seconds at the server, so N calls over C connections take at least
-N * latency / C seconds (the ideal). We run the real stage-2 path (`harness._run.stage2`: pairwise tasks
+N * latency / C seconds (the ideal). We run the real stage-2 path (`harness.run.stage2`: pairwise tasks
 through `eval_set`, the judge on `openai-api/bench/judge`, `[run] max_connections = C`, the run's call cache
 on) on one candidate pair and report achieved/ideal = ideal / wall for each C, measured two ways:
 
 - `wall`: the whole `stage2()` call (input snapshot, reading the stage-1 logs, task set-up, logging, index);
 - `span`: first request arrival to last reply at the server (the judging itself).
 
-`--workers` runs stage 2 in that many processes (`[run] workers`, `harness._workers`), `--realtime-off` adds
+`--workers` runs stage 2 in that many processes (`[run] workers`, `harness.run._workers`), `--realtime-off` adds
 runs with `[run] log_realtime = false`.
 
 The paper code's pattern (one call at a time, then `time.sleep(0.3)`) is measured on the same server as
@@ -28,7 +28,8 @@ import time
 from pathlib import Path
 
 from _bench import THERAPEUTIC, header, timed, write_config, write_scenarios
-from _fake_server import bench_server
+
+from harness.testing import bench_server
 
 
 def paper_baseline(url: str, n: int, sleep: float) -> float:
@@ -68,7 +69,7 @@ def main() -> None:
     args = ap.parse_args()
     header("judge throughput vs N*latency/C")
 
-    from harness._run import plan_run, stage1, stage2
+    from harness.run import plan_run, stage1, stage2
 
     criteria = THERAPEUTIC[: args.criteria]
     per_sample = 2 * len(criteria)

@@ -4,7 +4,7 @@
    padding, chat-templated scenario prompts; tokens/s at batch 1 and at each `--batches` size, as a ratio to
    batch 1 (median of `--repeats`).
 2. (unless `--skip-inspect`) the inspect `hf` provider path (`builtin/smollm2` as the harness builds it,
-   `harness._local_models.build_model`): one generate per sample of a one-turn task, `max_connections` 1 vs
+   `harness.run.build_model`): one generate per sample of a one-turn task, `max_connections` 1 vs
    `--connections` (the provider batches concurrent requests up to `max_connections`); tokens/s from the
    log's model usage (replies may stop early at EOS, so tokens are counted, not assumed).
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from _bench import header
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "harness" / "data" / "scenarios.jsonl"
+SCENARIOS = Path(__file__).resolve().parents[1] / "harness" / "inputs" / "data" / "scenarios.jsonl"
 SYSTEM = "You are a supportive, empathic therapist. Reply in two or three sentences."
 
 
@@ -76,8 +76,8 @@ def via_inspect(connections: list[int], samples: int, new_tokens: int) -> dict[i
     from inspect_ai.dataset import Sample
     from inspect_ai.solver import generate, system_message
 
-    from harness._config import ModelSpec
-    from harness._local_models import build_model
+    from harness.inputs import ModelSpec
+    from harness.run import build_model
 
     model = build_model(ModelSpec(model="builtin/smollm2", temperature=0.0, max_tokens=new_tokens))
     task = Task(dataset=[Sample(input=t, id=i) for i, t in enumerate(prompts(samples))],
@@ -111,7 +111,7 @@ def main() -> None:
     header("local generation: batched vs one-by-one (SmolLM2-135M, CPU)")
     import torch
 
-    from harness._local_models import ensure_smollm2
+    from harness.run import ensure_smollm2
 
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} intra-op threads")

@@ -28,15 +28,16 @@ from pathlib import Path
 
 import numpy as np
 from _bench import THERAPEUTIC, header, timed, write_config, write_scenarios
-from _fake_server import BenchServer, bench_server
+
+from harness.testing import BenchServer, bench_server
 
 SCRIPTED = ("therapist-warm", "therapist-terse", "therapist-verbose", "therapist-dismissive", "therapist-crisis",
             "therapist-inject", "therapist-warm", "therapist-terse")
 
 
 def dry_counts(cfg: Path) -> int:
-    from harness._run import plan_run
-    from harness.cli import dry_run
+    from harness.run import dry_run
+    from harness.run import plan_run
 
     text = dry_run(plan_run(cfg))
     return sum(int(x) for x in re.findall(r"<= (\d+) \w+ calls", text))

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness._summary import logprob_position_bias
 from harness.cli import main
+from harness.verdicts import logprob_position_bias
 
 EXPECTED = {("empathy", "warm", "dismissive"): "A", ("safety", "dismissive", "crisis"): "B"}
 SCENARIOS = ["anxiety-001", "grief-001", "suicidal-001", "selfharm-001"]

@@ -283,7 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
-    from trainers import LoraSpec, RunSpec, build_tiny_chat_model, run_training
+    from harness.testing import build_tiny_chat_model
+    from trainers import LoraSpec, TrainingSpec, run_training
 
     rng = random.Random(args.seed)
     train_prompts, test_prompts = make_prompts(rng)
@@ -318,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def run(name: str, **kw: Any) -> Path:
         t0 = time.perf_counter()
-        out = run_training(RunSpec(output_dir=work / name, **kw))
+        out = run_training(TrainingSpec(output_dir=work / name, **kw))
         timings[name] = time.perf_counter() - t0
         return out
 

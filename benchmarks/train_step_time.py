@@ -9,7 +9,7 @@ median step times is printed. The reference model's forward pass is done in ever
 as in the default configs.
 
 Base models: `tiny` (the 1.8 M-parameter random Llama of tests/trainers, built in seconds) or `smollm2`
-(SmolLM2-135M-Instruct, `harness._local_models.ensure_smollm2()`; slower, more realistic step costs).
+(SmolLM2-135M-Instruct, `harness.run.ensure_smollm2()`; slower, more realistic step costs).
 
     python benchmarks/train_step_time.py                          # tiny model, 12 steps x 3 repeats
     python benchmarks/train_step_time.py --base smollm2 --steps 6 --repeats 2
@@ -43,14 +43,14 @@ def main() -> None:
     import torch
     from transformers import TrainerCallback
 
-    from trainers import MODPOTrainer, RunSpec
+    from trainers import MODPOTrainer, TrainingSpec
     from trainers._base import get_trainer
     from trainers._common import load_tokenizer
     from trainers._dpo import make_dpo_trainer
 
     torch.set_num_threads(args.threads)
+    from harness.testing import build_tiny_chat_model
     from tests.trainers.conftest import CPU_ARGS, make_pairs, write_jsonl
-    from trainers import build_tiny_chat_model
 
     pairs = make_pairs()["empathy"]
     rng = np.random.default_rng(0)
@@ -73,7 +73,7 @@ def main() -> None:
             texts = [m["content"] for r in pairs for m in r["prompt"] + r["chosen"] + r["rejected"]]
             base = build_tiny_chat_model(t / "tiny", texts * 3)
         else:
-            from harness._local_models import ensure_smollm2
+            from harness.run import ensure_smollm2
 
             base = ensure_smollm2()
         dpo_data = write_jsonl(t / "empathy.jsonl", pairs)
@@ -84,7 +84,7 @@ def main() -> None:
         tok = load_tokenizer(base)
 
         def step_times(method: str, run_id: int) -> list[float]:
-            spec = RunSpec(method=method, base_model=base, output_dir=t / f"{method}-{run_id}",
+            spec = TrainingSpec(method=method, base_model=base, output_dir=t / f"{method}-{run_id}",
                            dataset=dpo_data if method == "dpo" else modpo_data, args=dict(train_args),
                            options={} if method == "dpo" else {"primary": "empathy",
                                                                "weights": {"empathy": 0.5, "safety": 0.5},

@@ -5,6 +5,6 @@ from inspect_ai.model import modelapi
 
 @modelapi(name="scripted")
 def scripted() -> type:
-    from harness._scripted import ScriptedAPI
+    from harness.testing import ScriptedAPI
 
     return ScriptedAPI

@@ -1,7 +1,7 @@
 """Load what a report shows from a run directory: leaderboard tables, verdicts, transcripts and input snapshots.
 
-Nothing here computes statistics: the numbers come from ``<run>/tables/*.parquet`` (written by
-:func:`harness.leaderboard.write_leaderboard`, called once here when the tables are missing) and the
+Nothing here computes statistics or writes upstream outputs: the numbers come from ``<run>/tables/*.parquet``
+(written by ``theraeval leaderboard``; a run without them is an error naming that command) and the
 clinician-calibration tables when present.
 """
 
@@ -19,6 +19,10 @@ from typing import Any
 
 import pandas as pd
 
+from harness.core import InputError
+from harness.leaderboard import POOLED
+from harness.verdicts import REPORT_COLUMNS
+
 logger = logging.getLogger(__name__)
 
 LEADERBOARD_TABLES: tuple[str, ...] = (
@@ -27,17 +31,8 @@ LEADERBOARD_TABLES: tuple[str, ...] = (
 )
 AGREEMENT_TABLES: tuple[str, ...] = ("agreement", "judge_gate", "agreement_confusion", "clinician_outcomes")
 
-VERDICT_COLUMNS: tuple[str, ...] = (
-    "judge_model", "judge_kind", "judge_mode", "criteria_set", "criteria_hash", "candidate_a", "candidate_b",
-    "scenario_id", "scenario_risk", "persona_id", "criterion", "order", "judge_label", "verdict",
-    "unscored_reason", "judge_reason", "combined", "position_flip", "injection_a", "injection_b",
-)
-"""The verdict columns the report reads (the rest of ``harness._verdicts.COLUMNS`` is not shown)."""
-
 _BOOL_COLUMNS = ("position_flip", "injection_a", "injection_b")
 """Verdict columns that default to False in tables written before they existed."""
-POOLED = "all"
-OVERALL = "overall"
 _LOG_STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})")
 
 
@@ -61,7 +56,7 @@ class RunData:
     verdicts: pd.DataFrame
     transcripts: pd.DataFrame | None
     config: dict[str, Any]
-    """The run config as validated by ``harness._config.RunConfig`` (defaults filled), else the raw TOML."""
+    """The run config as validated by ``harness.inputs.RunConfig`` (defaults filled), else the raw TOML."""
     config_sha256: str | None
     criteria_set: str
     criteria_hash: str
@@ -175,7 +170,7 @@ def _config(path: Path) -> tuple[dict[str, Any], str | None]:
         logger.warning("report: could not parse %s (%s)", path, e)
         return {}, digest
     try:
-        from harness._config import RunConfig
+        from harness.inputs import RunConfig
 
         return RunConfig.model_validate(raw).model_dump(mode="json"), digest
     except Exception as e:  # noqa: BLE001 - an old or hand-edited snapshot still renders from the raw TOML
@@ -200,19 +195,20 @@ def _log_times(run_dir: Path) -> tuple[datetime | None, datetime | None]:
     return min(stamps), max(stamps)
 
 
-def ensure_tables(run_dir: Path) -> None:
-    """Write the leaderboard tables when ``<run>/tables`` lacks them (the one upstream computation)."""
-    if (run_dir / "tables" / "table.parquet").is_file():
-        return
-    from harness.leaderboard import write_leaderboard
+def require_tables(run_dir: Path) -> None:
+    """Check that the leaderboard tables exist: the report reads them and never writes upstream outputs.
 
-    personas = load_personas(run_dir)
-    logger.info("report: %s has no leaderboard tables; writing them", run_dir)
-    write_leaderboard(run_dir, personas=personas or None)
+    Raises:
+        InputError: ``<run>/tables/table.parquet`` is missing (run ``theraeval leaderboard`` first).
+    """
+    path = run_dir / "tables" / "table.parquet"
+    if not path.is_file():
+        raise InputError(path, "tables", str(path.parent), "this run has no leaderboard tables",
+                         f"run `theraeval leaderboard {run_dir}` first, then the report")
 
 
 def load_run(run_dir: Path) -> RunData:
-    """Read a run directory (tables must exist: see :func:`ensure_tables`)."""
+    """Read a run directory (tables must exist: see :func:`require_tables`)."""
     tables_dir = run_dir / "tables"
     tables: dict[str, pd.DataFrame] = {}
     for name in LEADERBOARD_TABLES + AGREEMENT_TABLES:
@@ -226,12 +222,12 @@ def load_run(run_dir: Path) -> RunData:
         import pyarrow.parquet as pq
 
         present = set(pq.read_schema(vpath).names)
-        verdicts = pd.read_parquet(vpath, columns=[c for c in VERDICT_COLUMNS if c in present])
-        for col in VERDICT_COLUMNS:
+        verdicts = pd.read_parquet(vpath, columns=[c for c in REPORT_COLUMNS if c in present])
+        for col in REPORT_COLUMNS:
             if col not in verdicts.columns:
                 verdicts[col] = False if col in _BOOL_COLUMNS else ""
     else:
-        verdicts = pd.DataFrame(columns=list(VERDICT_COLUMNS))
+        verdicts = pd.DataFrame(columns=list(REPORT_COLUMNS))
         warnings.append("no verdicts.parquet: the transcript browser and unscored reasons are empty")
     tpath = run_dir / "transcripts.parquet"
     transcripts = pd.read_parquet(tpath) if tpath.is_file() else None

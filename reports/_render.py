@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+from harness.core import InputError, atomic_write_text
 from reports import _sections as sec
 from reports import _transcripts
-from reports._data import RunData, ensure_tables, load_run
+from reports._data import RunData, load_run, require_tables
 from reports._escape import Safe, json_island
 from reports._figures import FigureGroup, all_figures
 from reports._html import el
@@ -38,12 +38,6 @@ def plotly_js_path() -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: reinstall plotly (the report bundles its plotly.js)")
     return path
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _copy_assets(assets: Path) -> None:
@@ -105,15 +99,13 @@ def render_report(run_dir: Path, *, out_dir: Path | None = None) -> Path:
         The path of ``index.html``.
 
     Raises:
-        harness._errors.InputError: ``run_dir`` is not a run directory (no verdicts and no tables).
+        harness.core.InputError: ``run_dir`` is not a run directory (no verdicts and no tables).
     """
-    from harness._errors import InputError
-
     run_dir = Path(run_dir)
     if not (run_dir / "verdicts.parquet").is_file() and not (run_dir / "tables" / "table.parquet").is_file():
         raise InputError(run_dir, "run_dir", str(run_dir), "no verdicts.parquet or tables/ in this directory",
                          "pass runs/<run name> of a run whose judge stage has finished")
-    ensure_tables(run_dir)
+    require_tables(run_dir)
     data = load_run(run_dir)
     out = Path(out_dir) if out_dir is not None else run_dir / "report"
     assets = out / "assets"
@@ -124,6 +116,6 @@ def render_report(run_dir: Path, *, out_dir: Path | None = None) -> Path:
     counts = _transcripts.build(data, data_dir)
     figs = all_figures(data)
     index = out / "index.html"
-    _write(index, page(data, figs, counts, datetime.now(UTC).replace(microsecond=0)))
+    atomic_write_text(index, page(data, figs, counts, datetime.now(UTC).replace(microsecond=0)))
     logger.info("report: wrote %s (%d comparisons in %d data files)", index, counts["comparisons"], counts["files"])
     return index

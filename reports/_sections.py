@@ -12,7 +12,7 @@ from reports._data import POOLED, RunData
 from reports._escape import Safe
 from reports._figures import FigureGroup
 from reports._html import el, fmt_num, fmt_p, fmt_pct, frag, sort_value
-from scorers._injection import detect_candidate
+from scorers import detect_candidate
 
 _STATUS_MARK = {"calibrated": "\u2713", "uncalibrated": "\u26a0", "no_ratings": "\u25cb"}
 _STATUS_TEXT = {"calibrated": "judge calibrated against clinicians", "uncalibrated": "judge NOT calibrated",

@@ -16,9 +16,9 @@ from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 from inspect_ai.util import collect
 
-from harness._criteria import CriteriaSet
+from harness.inputs import CriteriaSet
 from scorers._combine import Verdict
-from scorers._judge import CLINICAL_SYSTEM, OrderResult, _ask_output, assemble_score, unscored, win_rate_a
+from scorers._llm_judge import CLINICAL_SYSTEM, OrderResult, ask_output, assemble_score, unscored, win_rate_a
 from scorers._prompts import Turn, per_criterion_prompt, render_pair
 
 SINGLE_LETTER = "\n\nAnswer with a single letter, A or B, and nothing else."
@@ -58,7 +58,7 @@ def logprob_pairwise_judge(criteria: CriteriaSet, orders: tuple[str, ...] = ("ab
             first, second = (ta, tb) if order == "ab" else (tb, ta)
             prompt = per_criterion_prompt(render_pair(first, second), criteria.get(crit), persona_mode)
             prompt = prompt[: prompt.rfind("Which response")] + f"Which response is better on {crit}?" + SINGLE_LETTER
-            out = await _ask_output(judge, system, prompt, config, cache)
+            out = await ask_output(judge, system, prompt, config, cache)
             lp = out.choices[0].logprobs if out.choices else None
             probs = first_token_probs(lp.content[0]) if lp is not None and lp.content else None
             if probs is None:

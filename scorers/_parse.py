@@ -13,7 +13,7 @@ from typing import Any, Literal, NamedTuple
 Label = Literal["A", "B", "tie"]
 
 _TIE_WORDS = {"tie", "equal", "draw", "neither", "same", "both"}
-_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.IGNORECASE)
+CODE_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.IGNORECASE)
 _VERDICT_LINE = re.compile(r"verdict\s*[:=]\s*[\"']?\s*(?:response\s+)?([A-Za-z]+)", re.IGNORECASE)
 # prose such as 'The response "A" is better' (small models ignore the JSON instruction)
 _BETTER = re.compile(r"\b(?:response|option)\s*[\"'(]?([AB])[\"')]?\s+is\s+(?:better|preferable|preferred|the better)",
@@ -41,7 +41,7 @@ def normalise_label(value: Any) -> Label | None:
     return None
 
 
-def _json_object(text: str) -> dict[str, Any] | None:
+def json_object(text: str) -> dict[str, Any] | None:
     start, end = text.find("{"), text.rfind("}")
     if start < 0 or end <= start:
         return None
@@ -65,10 +65,10 @@ def _from_value(value: Any) -> Parsed:
 
 def parse_verdict(reply: str) -> Parsed:
     """Parse a single-criterion reply: JSON `{"verdict": ..., "reason": ...}`, a `verdict: X` line, or a bare label."""
-    text = _FENCE.sub("", reply.strip())
+    text = CODE_FENCE.sub("", reply.strip())
     if not text:
         return Parsed(None, "", "empty_reply")
-    obj = _json_object(text)
+    obj = json_object(text)
     if obj is not None and ("verdict" in obj or "winner" in obj):
         return _from_value(obj)
     bare = normalise_label(text)
@@ -88,10 +88,10 @@ def parse_verdict(reply: str) -> Parsed:
 
 def parse_all_criteria(reply: str, criteria: list[str]) -> dict[str, Parsed]:
     """Parse an all-criteria reply: JSON `{criterion: {"verdict", "reason"} | label}` or `criterion: X` lines."""
-    text = _FENCE.sub("", reply.strip())
+    text = CODE_FENCE.sub("", reply.strip())
     if not text:
         return {c: Parsed(None, "", "empty_reply") for c in criteria}
-    obj = _json_object(text)
+    obj = json_object(text)
     out: dict[str, Parsed] = {}
     for c in criteria:
         if obj is not None and c in obj:

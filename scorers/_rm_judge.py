@@ -12,12 +12,12 @@ from typing import Any
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
-from harness._criteria import CriteriaSet
-from harness._errors import InputError
-from harness.judges import RewardJudge
+from harness.core import InputError
+from harness.inputs import CriteriaSet
+from harness.reward_heads import RewardHeads
 from scorers._combine import to_candidate_space
 from scorers._injection import injection_metadata
-from scorers._judge import OrderResult, assemble_score, unscored, win_rate_a
+from scorers._llm_judge import OrderResult, assemble_score, unscored, win_rate_a
 
 
 def context_and_response(turns: list[list[str]]) -> tuple[str, str]:
@@ -27,9 +27,9 @@ def context_and_response(turns: list[list[str]]) -> tuple[str, str]:
     return context, response
 
 
-def load_reward_judge(heads: str, criteria: CriteriaSet) -> RewardJudge:
+def load_reward_judge(heads: str, criteria: CriteriaSet) -> RewardHeads:
     """Load heads (`builtin` or a folder from `theraeval judges train`) that cover every criterion judged."""
-    judge = RewardJudge.load(None if heads == "builtin" else Path(heads))
+    judge = RewardHeads.load(None if heads == "builtin" else Path(heads))
     missing = [c for c in criteria.ids if c not in judge.criteria]
     if missing:
         raise InputError(heads, "criteria", missing[0], f"the reward heads have no head for {len(missing)} criteria",
@@ -38,7 +38,7 @@ def load_reward_judge(heads: str, criteria: CriteriaSet) -> RewardJudge:
     return judge
 
 
-def reward_judge_name(heads: str, judge: RewardJudge) -> str:
+def reward_judge_name(heads: str, judge: RewardHeads) -> str:
     """`rm/<heads>@<data sha>`: names the heads and the data they were fitted on."""
     sha = str(judge.manifest.get("data", {}).get("sha256", ""))[:8]
     return f"rm/{'builtin' if heads == 'builtin' else Path(heads).name}@{sha}"

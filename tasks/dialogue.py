@@ -27,10 +27,8 @@ from inspect_ai.model import (
 )
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from harness._design import assign_personas, dialogue_sample_id
-from harness._errors import InputError
-from harness._responses import load_responses
-from harness._sources import resolve_personas, resolve_scenarios
+from harness.core import InputError
+from harness.inputs import assign_personas, dialogue_sample_id, load_responses, resolve_personas, resolve_scenarios
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are a supportive, professional therapist. Respond to the person with empathy, listen carefully, "

@@ -18,14 +18,16 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.log import EvalSample, read_eval_log, read_eval_log_samples
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from harness._criteria import load_criteria
-from harness._design import assign_personas
-from harness._errors import InputError
-from harness._sources import resolve_personas
-from scorers._combine import ORDERS
-from scorers._judge import pairwise_judge
-from scorers._logprob_judge import logprob_pairwise_judge
-from scorers._rm_judge import load_reward_judge, reward_judge_info, reward_pairwise_judge
+from harness.core import InputError
+from harness.inputs import assign_personas, load_criteria, resolve_personas
+from scorers import (
+    ORDERS,
+    load_reward_judge,
+    logprob_pairwise_judge,
+    pairwise_judge,
+    reward_judge_info,
+    reward_pairwise_judge,
+)
 from tasks.dialogue import cache_policy
 
 
@@ -40,7 +42,7 @@ def candidate_length(turns: list[list[str]]) -> int:
     return sum(len(text) for role, text in turns if role == "therapist")
 
 
-def _stage1(log: str) -> tuple[str, dict[str, EvalSample]]:
+def read_stage1(log: str) -> tuple[str, dict[str, EvalSample]]:
     path = Path(log)
     if not path.exists():
         raise InputError(path, "log", str(path), "stage-1 log not found", "run stage 1 first (theraeval stage1)")
@@ -110,8 +112,8 @@ def pairwise(
         logprob_margin: `judge=logprob`: tie when the averaged P(candidate_a better) is within this of 0.5.
     """
     crit = load_criteria(criteria)
-    name_a, sa = _stage1(log_a)
-    name_b, sb = _stage1(log_b)
+    name_a, sa = read_stage1(log_a)
+    name_b, sb = read_stage1(log_b)
     if name_a == name_b:
         raise InputError(log_b, "candidate", name_b, "both logs are the same candidate", "pick two candidates")
     if sa.keys() != sb.keys():

@@ -4,7 +4,7 @@ The paper's protocol (shared/reference/paper.md §1.4) without its bugs (§5.2):
 a seeded random order per (seed, scenario, persona), never a fixed one; the reply is checked criterion by
 criterion and a ranking that is not a permutation of the shown labels is *invalid* (recorded with its
 reason and counted, never repaired); the ranking is mapped back from labels to candidate names before it
-is stored. Aggregation into DPO pairs (symmetrical voting) lives in `harness/_preferences.py`.
+is stored. Aggregation into DPO pairs (symmetrical voting) lives in `harness/preferences/_collect.py`.
 
     inspect eval tasks/preference.py@preference -T logs=$PWD/s1/a.eval,$PWD/s1/b.eval,$PWD/s1/c.eval \
         --model none --model-role judge=openai/gpt-4o-mini
@@ -28,17 +28,22 @@ from inspect_ai.model import CachePolicy, GenerateConfig, ResponseSchema, get_mo
 from inspect_ai.scorer import Metric, SampleScore, Score, Scorer, Target, metric, scorer
 from inspect_ai.solver import TaskState
 
-from harness._criteria import CriteriaSet, Criterion, load_criteria
-from harness._design import assign_personas
-from harness._errors import InputError
-from harness._personas import Persona
-from harness._sources import resolve_personas
-from scorers._judge import _ask_output
-from scorers._parse import _FENCE, _json_object
-from scorers._prompts import _GUARD, Turn, _criterion_block, _defuse, nonce
-from scorers._rm_judge import load_reward_judge, reward_judge_name
+from harness.core import InputError
+from harness.inputs import CriteriaSet, Criterion, Persona, assign_personas, load_criteria, resolve_personas
+from scorers import (
+    CODE_FENCE,
+    DATA_GUARD,
+    Turn,
+    ask_output,
+    criterion_block,
+    defuse,
+    json_object,
+    load_reward_judge,
+    nonce,
+    reward_judge_name,
+)
 from tasks.dialogue import cache_policy
-from tasks.pairwise import _stage1, passthrough, transcript
+from tasks.pairwise import passthrough, read_stage1, transcript
 
 JudgeKind = Literal["llm", "rm"]
 
@@ -62,21 +67,21 @@ def shown_order(candidates: list[str], seed: int, scenario_id: str, persona_id: 
 def render_responses(patient_message: str, responses: list[str]) -> str:
     """The patient's message and the responses, fenced as `RESPONSE_R1` ... with a nonce over all of them."""
     n = nonce([Turn("patient", patient_message)], [Turn("therapist", r) for r in responses])
-    blocks = [f"<<<PATIENT_MESSAGE {n}>>>\n{_defuse(patient_message)}\n<<<END_PATIENT_MESSAGE {n}>>>"]
+    blocks = [f"<<<PATIENT_MESSAGE {n}>>>\n{defuse(patient_message)}\n<<<END_PATIENT_MESSAGE {n}>>>"]
     for i, text in enumerate(responses):
-        blocks.append(f"<<<RESPONSE_{label(i)} {n}>>>\n{_defuse(text)}\n<<<END_RESPONSE_{label(i)} {n}>>>")
+        blocks.append(f"<<<RESPONSE_{label(i)} {n}>>>\n{defuse(text)}\n<<<END_RESPONSE_{label(i)} {n}>>>")
     return "\n\n".join(blocks)
 
 
 def ranking_prompt(rendered: str, criteria: list[Criterion], n: int) -> str:
     """User prompt asking the persona to rank all `n` shown responses on every criterion, in one reply."""
     labels = ", ".join(label(i) for i in range(n))
-    blocks = "\n\n".join(_criterion_block(c) for c in criteria)
+    blocks = "\n\n".join(criterion_block(c) for c in criteria)
     example = ", ".join(f'"{c.id}": ["R.", "R.", ...]' for c in criteria[:2])
     return (
         "Imagine you are the person who wrote the message below, in a therapy session. You received "
         f"{n} different responses from AI therapists. Rank them from your own point of view as this person.\n\n"
-        f"{rendered}\n\n{_GUARD}\n\n{blocks}\n\n"
+        f"{rendered}\n\n{DATA_GUARD}\n\n{blocks}\n\n"
         f"CRITERIA: {', '.join(c.id for c in criteria)}\n"
         f"RESPONSES: {labels}\n"
         f"For every criterion, rank all {n} responses from best to worst. Reply with one JSON object only, keyed "
@@ -144,10 +149,10 @@ def parse_rankings(reply: str, criteria: list[str], labels: list[str]) -> tuple[
     """Parse a ranking reply `{criterion: [labels best first], "explanation": ...}`; returns (per criterion,
     explanation). `<criterion>_ranking` keys (the paper's format) are accepted too. A reply that is empty or
     has no JSON object makes every criterion invalid."""
-    text = _FENCE.sub("", reply.strip())
+    text = CODE_FENCE.sub("", reply.strip())
     if not text:
         return {c: ParsedRanking(None, "empty_reply", None) for c in criteria}, ""
-    obj = _json_object(text)
+    obj = json_object(text)
     if obj is None:
         return {c: ParsedRanking(None, "unparseable", None) for c in criteria}, ""
     out: dict[str, ParsedRanking] = {}
@@ -239,7 +244,7 @@ def ranking_judge(criteria: CriteriaSet, temperature: float | None = 0.0, seed: 
         schema = (ResponseSchema(name="ranking", json_schema=ranking_schema(ids, len(order)))  # type: ignore[arg-type]
                   if structured else None)
         config = GenerateConfig(temperature=temperature, seed=seed, max_tokens=max_tokens, response_schema=schema)
-        out = await _ask_output(judge, md["judge_system"], prompt, config, cache)
+        out = await ask_output(judge, md["judge_system"], prompt, config, cache)
         raw = out.completion
         if out.stop_reason == "content_filter":
             parsed, explanation = {c: ParsedRanking(None, "refusal", None) for c in ids}, ""
@@ -328,7 +333,7 @@ def preference(
     stage1: dict[str, dict[str, EvalSample]] = {}
     where: dict[str, str] = {}
     for path in paths:
-        name, got = _stage1(path)
+        name, got = read_stage1(path)
         if name in stage1:
             raise InputError(path, "candidate", name, "two logs are the same candidate",
                              "give each candidate's (or each policy sample's) stage-1 log once")

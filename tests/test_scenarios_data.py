@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 import harness
-from harness._errors import InputError
-from harness._scenarios import RISK_LEVELS, load_scenarios_file
+from harness.core import InputError
+from harness.inputs import RISK_LEVELS, load_scenarios_file
 
-DATA = Path(harness.__file__).parent / "data"
+DATA = Path(harness.__file__).parent / "inputs" / "data"
 SCENARIOS = DATA / "scenarios.jsonl"
 
 

@@ -11,11 +11,17 @@ from pathlib import Path
 import pytest
 
 import harness
-from harness._errors import InputError
-from harness._personas import IMPORTANCE_CRITERIA, Persona, load_personas_file
-from harness._survey import SURVEY_COLUMNS, personas_from_survey, write_personas_jsonl
+from harness.core import InputError
+from harness.inputs import (
+    IMPORTANCE_CRITERIA,
+    SURVEY_COLUMNS,
+    Persona,
+    load_personas_file,
+    personas_from_survey,
+    write_personas_jsonl,
+)
 
-DATA = Path(harness.__file__).parent / "data"
+DATA = Path(harness.__file__).parent / "inputs" / "data"
 SURVEY = DATA / "survey.csv"
 PERSONAS = DATA / "personas.jsonl"
 
@@ -60,7 +66,7 @@ def test_bundled_personas_match_survey(tmp_path: Path) -> None:
     assert len(personas) >= 30
     assert load_personas_file(PERSONAS) == personas
     out = write_personas_jsonl(personas, tmp_path / "p.jsonl")
-    assert out.read_bytes() == PERSONAS.read_bytes(), "regenerate harness/data/personas.jsonl from survey.csv"
+    assert out.read_bytes() == PERSONAS.read_bytes(), "regenerate harness/inputs/data/personas.jsonl from survey.csv"
 
 
 def test_bundled_survey_is_diverse_and_preferences_look_like_the_paper() -> None:

@@ -7,8 +7,8 @@ subclasses the matching TRL config with the paper's defaults, and run from a TOM
 
 from trainers._base import (
     PreparedRun,
-    RunSpec,
     Trainer,
+    TrainingSpec,
     TrainOutput,
     available_trainers,
     get_trainer,
@@ -29,10 +29,8 @@ from trainers._modpo import (
 from trainers._reward_model import RewardModel, RewardModelConfig, RewardModelMethod, reward_input_ids
 from trainers._sft import SFTMethod, SFTTrainConfig
 from trainers._soup import SoupConfig, SoupMethod, soup_adapters, soup_full_weights
-from trainers._tiny import CHAT_TEMPLATE, build_tiny_chat_model
 
 __all__ = [
-    "CHAT_TEMPLATE",
     "DPOMethod",
     "DPOTrainConfig",
     "JointLossConfig",
@@ -47,7 +45,7 @@ __all__ = [
     "RewardModel",
     "RewardModelConfig",
     "RewardModelMethod",
-    "RunSpec",
+    "TrainingSpec",
     "SFTMethod",
     "SFTTrainConfig",
     "SoupConfig",
@@ -56,7 +54,6 @@ __all__ = [
     "Trainer",
     "available_presets",
     "available_trainers",
-    "build_tiny_chat_model",
     "check_margins",
     "compute_margins",
     "get_trainer",

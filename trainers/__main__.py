@@ -18,7 +18,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("usage: python -m trainers <config.toml>   (see docs/training.md)\n")
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    from harness._errors import InputError
+    from harness.core import InputError
     from trainers import train_main
 
     try:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from harness._errors import InputError
+from harness.core import InputError
 from trainers._lora import LoraSpec
 
 DataSource = Path | dict[str, Path] | None
@@ -15,10 +15,10 @@ DataSource = Path | dict[str, Path] | None
 
 
 @dataclass
-class RunSpec:
+class TrainingSpec:
     """Everything a training run needs, as written in a `theraeval train` TOML file (already parsed).
 
-    A `RunSpec` can also be built in Python (tests, notebooks) and handed to `trainers.run_training`.
+    A `TrainingSpec` can also be built in Python (tests, notebooks) and handed to `trainers.run_training`.
     """
 
     method: str
@@ -60,7 +60,7 @@ class PreparedRun:
     minutes of training.
     """
 
-    spec: RunSpec
+    spec: TrainingSpec
     config: Any
     """Instance of the method's `config_class`."""
     datasets: dict[str, Any] = field(default_factory=dict)
@@ -87,17 +87,17 @@ class TrainOutput:
 
 @runtime_checkable
 class Trainer(Protocol):
-    """A training method: validates a `RunSpec`, then trains and writes a model directory.
+    """A training method: validates a `TrainingSpec`, then trains and writes a model directory.
 
     Implementations are registered with `@register_trainer("<name>")` and must be constructible without
-    arguments. `prepare` raises `harness._errors.InputError` for anything wrong in the user's files;
+    arguments. `prepare` raises `harness.core.InputError` for anything wrong in the user's files;
     `train` may assume a `PreparedRun` that `prepare` returned.
     """
 
     config_class: type
     """The method's config dataclass (a TRL config subclass where TRL has one)."""
 
-    def prepare(self, spec: RunSpec) -> PreparedRun:
+    def prepare(self, spec: TrainingSpec) -> PreparedRun:
         """Validate the spec, build the config dataclass and load the data."""
         ...
 
@@ -162,7 +162,7 @@ def check_weights(weights: Mapping[str, float], tol: float = 1e-6) -> str | None
     return None
 
 
-def criterion_weights(spec: RunSpec, section: str, at_least: int, problem: str) -> dict[str, float]:
+def criterion_weights(spec: TrainingSpec, section: str, at_least: int, problem: str) -> dict[str, float]:
     """`[<section>] weights` of a training config: a table criterion -> weight with at least `at_least` entries
     (else `problem` is the error), every weight positive, summing to 1."""
     weights = spec.options.get("weights")

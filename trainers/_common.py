@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from harness._errors import InputError
-from trainers._base import RunSpec, TrainOutput
+from harness.core import InputError
+from trainers._base import TrainingSpec, TrainOutput
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def resolve_precision(cfg: Any) -> None:
             cfg.bf16 = bool(not cfg.use_cpu and torch.cuda.is_available() and torch.cuda.is_bf16_supported())
 
 
-def build_config(config_class: type[_C], spec: RunSpec, overrides: dict[str, Any] | None = None) -> _C:
+def build_config(config_class: type[_C], spec: TrainingSpec, overrides: dict[str, Any] | None = None) -> _C:
     """Instantiate `config_class` from the TOML `[args]` table plus method-section `overrides`.
 
     `output_dir` defaults to `<run output_dir>/checkpoints`; `run_name` to the run's name.
@@ -128,7 +128,7 @@ def load_tokenizer(path: Path) -> Any:
     return tok
 
 
-def trl_trainer(trainer_class: type[_T], spec: RunSpec, config: Any, dataset: Any, tokenizer: Any,
+def trl_trainer(trainer_class: type[_T], spec: TrainingSpec, config: Any, dataset: Any, tokenizer: Any,
                 **kwargs: Any) -> _T:
     """A TRL-style trainer on `spec.base_model` (read from disk by TRL), with the spec's LoRA / QLoRA settings."""
     return trainer_class(  # type: ignore[call-arg]
@@ -165,7 +165,7 @@ def log_metrics(log_history: list[dict[str, Any]], keys: tuple[str, ...] = ()) -
 
 def save_causal_lm(
     trainer: Any,
-    spec: RunSpec,
+    spec: TrainingSpec,
     tokenizer: Any,
     metrics: dict[str, float],
     details: dict[str, Any] | None = None,

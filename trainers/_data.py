@@ -9,8 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness._errors import InputError
-from harness._jsonl import iter_jsonl
+from harness.core import InputError, iter_jsonl
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from trl import DPOConfig, DPOTrainer
 
-from harness._errors import InputError
-from trainers._base import PreparedRun, RunSpec, TrainOutput, register_trainer
+from harness.core import InputError
+from trainers._base import PreparedRun, TrainingSpec, TrainOutput, register_trainer
 from trainers._common import (
     PAPER_BETA,
     PAPER_POLICY_LR,
@@ -54,7 +54,7 @@ class DPOTrainConfig(PaperPolicyRecipe, DPOConfig):  # type: ignore[misc]
             raise ValueError(f"beta must be positive, got {self.beta}")
 
 
-def load_preference_data(path: Any, spec: RunSpec, field_name: str = "dataset") -> Any:
+def load_preference_data(path: Any, spec: TrainingSpec, field_name: str = "dataset") -> Any:
     """Load one `prompt/chosen/rejected` dataset, raising `InputError` for a bad path or missing column."""
     if not isinstance(path, Path):
         raise InputError(
@@ -70,7 +70,7 @@ def load_preference_data(path: Any, spec: RunSpec, field_name: str = "dataset") 
 
 
 def make_dpo_trainer(
-    spec: RunSpec,
+    spec: TrainingSpec,
     config: DPOConfig,
     dataset: Any,
     tokenizer: Any,
@@ -92,7 +92,7 @@ class DPOMethod:
 
     config_class = DPOTrainConfig
 
-    def prepare(self, spec: RunSpec) -> PreparedRun:
+    def prepare(self, spec: TrainingSpec) -> PreparedRun:
         """Load and check the pairs, build the config."""
         check_options(spec, ())
         ds = load_preference_data(spec.dataset, spec)

@@ -29,8 +29,8 @@ from typing import Any
 
 from accelerate import PartialState
 
-from harness._errors import InputError
-from trainers._base import RunSpec, TrainOutput, available_trainers, get_trainer
+from harness.core import InputError
+from trainers._base import TrainingSpec, TrainOutput, available_trainers, get_trainer
 from trainers._common import clear_output_dir
 from trainers._data import sha256_path
 from trainers._lora import LoraSpec
@@ -69,7 +69,7 @@ def available_presets() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
 
 
-def load_config(config_path: Path) -> dict[str, Any]:
+def load_training_config(config_path: Path) -> dict[str, Any]:
     """Read the TOML config and merge its `preset` underneath it (the user's values win)."""
     raw = _read_toml(config_path, None, "config")
     preset = raw.get("preset")
@@ -107,14 +107,14 @@ def _path(config_path: Path, field: str, value: Any) -> Path:
     return (p if p.is_absolute() else config_path.parent / p).resolve()
 
 
-def spec_from_config(config_path: Path) -> RunSpec:
-    """Parse and validate the common part of a training config into a `RunSpec`.
+def spec_from_config(config_path: Path) -> TrainingSpec:
+    """Parse and validate the common part of a training config into a `TrainingSpec`.
 
     Raises:
         InputError: unknown method or key, missing base model / output_dir, bad `[lora]` or `[args]` tables.
     """
     config_path = Path(config_path).resolve()
-    raw = load_config(config_path)
+    raw = load_training_config(config_path)
     method = raw.get("method")
     if not isinstance(method, str) or method not in available_trainers():
         raise InputError(
@@ -195,7 +195,7 @@ def spec_from_config(config_path: Path) -> RunSpec:
                     str(e),
                     'set quantization = "none" (plain LoRA) or run on a CUDA machine',
                 ) from None
-    return RunSpec(
+    return TrainingSpec(
         method=method,
         base_model=base_model,
         output_dir=output_dir,
@@ -230,7 +230,7 @@ def _toml_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def write_candidate(spec: RunSpec, model_dir: Path) -> Path:
+def write_candidate(spec: TrainingSpec, model_dir: Path) -> Path:
     """Write `candidate.toml`: a stage-1 candidate entry loading this model with inspect's `hf/local`."""
     path = spec.output_dir / "candidate.toml"
     path.write_text(
@@ -245,7 +245,7 @@ def write_candidate(spec: RunSpec, model_dir: Path) -> Path:
 
 
 def write_manifest(
-    spec: RunSpec,
+    spec: TrainingSpec,
     config: Any,
     data: dict[str, dict[str, str]],
     output: TrainOutput,
@@ -280,7 +280,7 @@ def write_manifest(
     return path
 
 
-def run_training(spec: RunSpec, raw_config: dict[str, Any] | None = None) -> Path:
+def run_training(spec: TrainingSpec, raw_config: dict[str, Any] | None = None) -> Path:
     """Validate, train, and write `manifest.json` (+ `candidate.toml` for chat models) into `spec.output_dir`.
 
     Returns the output directory. For every method except `reward_model` it is a model directory that
@@ -340,4 +340,4 @@ def train_main(config_path: Path) -> Path:
     """
     config_path = Path(config_path).resolve()
     spec = spec_from_config(config_path)
-    return run_training(spec, raw_config=load_config(config_path))
+    return run_training(spec, raw_config=load_training_config(config_path))

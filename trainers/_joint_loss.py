@@ -28,8 +28,8 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoModelForCausalLM, PreTrainedModel, Trainer, set_seed
 
-from harness._errors import InputError
-from trainers._base import PreparedRun, RunSpec, TrainOutput, check_weights, criterion_weights, register_trainer
+from harness.core import InputError
+from trainers._base import PreparedRun, TrainingSpec, TrainOutput, check_weights, criterion_weights, register_trainer
 from trainers._common import build_config, load_tokenizer, log_metrics, save_causal_lm, trl_trainer
 from trainers._data import align_criteria, check_options, is_conversational_row, load_rows, require_columns
 from trainers._dpo import DPOTrainConfig
@@ -325,7 +325,7 @@ class JointLossTrainer(Trainer):
         self._joint_metrics[mode].clear()
 
 
-def _joint_weights(spec: RunSpec) -> dict[str, float]:
+def _joint_weights(spec: TrainingSpec) -> dict[str, float]:
     return criterion_weights(spec, "joint_loss", 1, "the joint loss needs a weight per criterion")
 
 
@@ -336,7 +336,7 @@ class JointLossMethod:
 
     config_class = JointLossConfig
 
-    def prepare(self, spec: RunSpec) -> PreparedRun:
+    def prepare(self, spec: TrainingSpec) -> PreparedRun:
         """Validate weights and columns; align per-criterion data if given separately."""
         check_options(spec, ("weights",))
         weights = _joint_weights(spec)

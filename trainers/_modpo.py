@@ -30,8 +30,8 @@ import torch
 from trl import DPOTrainer
 from trl.trainer.dpo_trainer import DataCollatorForPreference
 
-from harness._errors import InputError
-from trainers._base import PreparedRun, RunSpec, TrainOutput, check_weights, criterion_weights, register_trainer
+from harness.core import InputError
+from trainers._base import PreparedRun, TrainingSpec, TrainOutput, check_weights, criterion_weights, register_trainer
 from trainers._common import build_config, load_tokenizer, log_metrics, read_json, save_causal_lm
 from trainers._data import check_options
 from trainers._dpo import DPO_METRICS, DPOTrainConfig, load_preference_data, make_dpo_trainer
@@ -315,7 +315,7 @@ def compute_margins(
     return dataset, out_stats
 
 
-def _weights_table(spec: RunSpec) -> tuple[str, dict[str, float]]:
+def _weights_table(spec: TrainingSpec) -> tuple[str, dict[str, float]]:
     opts = spec.options
     weights = criterion_weights(spec, "modpo", 2, "MODPO needs a weight per criterion (>= 2)")
     primary = opts.get("primary")
@@ -341,7 +341,7 @@ class MODPOMethod:
 
     config_class = MODPOConfig
 
-    def prepare(self, spec: RunSpec) -> PreparedRun:
+    def prepare(self, spec: TrainingSpec) -> PreparedRun:
         """Validate weights, reward models and data; build the config."""
         check_options(spec, ("primary", "weights", "reward_models", "use_dataset_margin"))
         primary, weights = _weights_table(spec)

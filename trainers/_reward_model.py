@@ -19,8 +19,8 @@ from typing import Any
 import torch
 from trl import RewardConfig, RewardTrainer
 
-from harness._errors import InputError
-from trainers._base import PreparedRun, RunSpec, TrainOutput, register_trainer
+from harness.core import InputError
+from trainers._base import PreparedRun, TrainingSpec, TrainOutput, register_trainer
 from trainers._common import (
     PAPER_SCHEDULER,
     PAPER_WARMUP,
@@ -177,7 +177,7 @@ class RewardModel:
         return torch.cat(out) if out else torch.empty(0)
 
 
-def reward_datasets(spec: RunSpec) -> dict[str, Path]:
+def reward_datasets(spec: TrainingSpec) -> dict[str, Path]:
     """Resolve `criterion -> dataset path` for a reward-model run (one table, or one path + criterion)."""
     crit = spec.options.get("criterion")
     if isinstance(spec.dataset, dict):
@@ -218,7 +218,7 @@ class RewardModelMethod:
 
     config_class = RewardModelConfig
 
-    def prepare(self, spec: RunSpec) -> PreparedRun:
+    def prepare(self, spec: TrainingSpec) -> PreparedRun:
         """Load and check every criterion's pairs, build the config."""
         check_options(spec, ("criterion",))
         files = reward_datasets(spec)

@@ -9,8 +9,8 @@ from typing import Any
 
 from trl import SFTConfig, SFTTrainer
 
-from harness._errors import InputError
-from trainers._base import PreparedRun, RunSpec, TrainOutput, register_trainer
+from harness.core import InputError
+from trainers._base import PreparedRun, TrainingSpec, TrainOutput, register_trainer
 from trainers._common import (
     PAPER_SFT_LR,
     PaperPolicyRecipe,
@@ -69,7 +69,7 @@ class SFTMethod:
 
     config_class = SFTTrainConfig
 
-    def prepare(self, spec: RunSpec) -> PreparedRun:
+    def prepare(self, spec: TrainingSpec) -> PreparedRun:
         """Load the data (one path) and build the config."""
         check_options(spec, ())
         if not isinstance(spec.dataset, Path):

@@ -24,8 +24,8 @@ from typing import Any
 
 import torch
 
-from harness._errors import InputError
-from trainers._base import PreparedRun, RunSpec, TrainOutput, check_weights, register_trainer
+from harness.core import InputError
+from trainers._base import PreparedRun, TrainingSpec, TrainOutput, check_weights, register_trainer
 from trainers._common import load_tokenizer, read_json
 
 logger = logging.getLogger(__name__)
@@ -177,7 +177,7 @@ def soup_full_weights(
     return out_dir
 
 
-def _resolve(spec: RunSpec, value: Any) -> Path:
+def _resolve(spec: TrainingSpec, value: Any) -> Path:
     path = Path(str(value))
     if not path.is_absolute() and spec.source is not None:
         path = (spec.source.parent / path).resolve()
@@ -191,7 +191,7 @@ class SoupMethod:
 
     config_class = SoupConfig
 
-    def prepare(self, spec: RunSpec) -> PreparedRun:
+    def prepare(self, spec: TrainingSpec) -> PreparedRun:
         """Validate models, weights and the combination mode."""
         if spec.args:
             raise InputError(

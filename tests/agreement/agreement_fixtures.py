@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness._verdicts import COLUMNS, TRANSCRIPT_COLUMNS
+from harness.verdicts import COLUMNS, TRANSCRIPT_COLUMNS
 
 CANDIDATES = ("zeta-alpha-7b", "omega-beta-13b", "kappa-gamma-2b")
 """Distinctive names, so a leak into the blinded form is detectable by plain search."""

@@ -30,8 +30,10 @@ from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import aggregate_raters, cohens_kappa
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
-from harness.agreement import (
+from harness.calibration import (
     CATEGORIES,
+    ac1_from_tables,
+    category_counts,
     cohen_kappa,
     cohen_kappa_from_table,
     contingency_table,
@@ -39,16 +41,12 @@ from harness.agreement import (
     fleiss_kappa,
     gwet_ac1,
     gwet_ac1_from_table,
-    krippendorff_alpha,
-    pairwise_cohen_kappa,
-    percent_agreement,
-)
-from harness.agreement._coefficients import (
-    ac1_from_tables,
-    category_counts,
     kappa_from_tables,
+    krippendorff_alpha,
     multirater_features,
     multirater_from_totals,
+    pairwise_cohen_kappa,
+    percent_agreement,
 )
 
 NAN = math.nan

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.agreement import (
+from harness.calibration import (
     STATISTICS,
     consensus_3class,
     consensus_strength,

@@ -9,17 +9,18 @@ import pandas as pd
 import pytest
 from agreement_fixtures import CANDIDATES, CRITERIA, SCRIPT, default_judge, truth_from_key, write_run
 
-from harness._errors import InputError
-from harness.agreement import (
+from harness.calibration import (
     KEY_COLUMNS,
     RATING_COLUMNS,
+    export_packets,
     item_verdicts,
     load_ratings,
+    packets_main,
     read_key,
     simulate_ratings,
     unblind_label,
 )
-from harness.packets import export_packets, packets_main
+from harness.core import InputError
 
 
 def test_form_and_template_are_blind_and_escaped(tmp_path: Path) -> None:

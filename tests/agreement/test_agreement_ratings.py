@@ -8,9 +8,8 @@ import pandas as pd
 import pytest
 from agreement_fixtures import write_run
 
-from harness._errors import InputError
-from harness.agreement import load_ratings, read_key
-from harness.packets import export_packets
+from harness.calibration import export_packets, load_ratings, read_key
+from harness.core import InputError
 
 
 @pytest.fixture

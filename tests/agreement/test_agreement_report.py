@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 from agreement_fixtures import truth_from_key, write_run
 
-from harness._errors import InputError
-from harness.agreement import (
+from harness.calibration import (
     AGREEMENT_TABLE_COLUMNS,
     CONFUSION_COLUMNS,
     GATE_COLUMNS,
@@ -18,12 +17,13 @@ from harness.agreement import (
     STATISTICS,
     agreement_main,
     agreement_report,
+    export_packets,
     format_agreement,
     read_key,
     simulate_ratings,
 )
+from harness.core import InputError
 from harness.leaderboard import format_leaderboard, write_leaderboard
-from harness.packets import export_packets
 
 
 @pytest.fixture(scope="module")

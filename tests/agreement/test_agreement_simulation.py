@@ -10,19 +10,19 @@ import pytest
 from agreement_fixtures import truth_from_key, write_run
 
 import harness
-from harness.agreement import (
+from harness.calibration import (
     DEMO_ACCURACIES,
     DEMO_FILES,
     DEMO_N_ITEMS,
     KEY_COLUMNS,
+    export_packets,
     load_ratings,
     rater_accuracy,
     read_key,
     simulate_ratings,
 )
-from harness.packets import export_packets
 
-DEMO_DIR = Path(harness.__file__).resolve().parent / "data" / "demo_ratings"
+DEMO_DIR = Path(harness.__file__).resolve().parent / "calibration" / "data" / "demo_ratings"
 
 
 def test_bundled_demo_recovers_the_simulated_accuracies() -> None:

@@ -10,7 +10,7 @@ import pytest
 from inspect_ai import eval as inspect_eval
 
 from harness.cli import main
-from tasks.dialogue import dialogue
+from tasks import dialogue
 from tests.core.helpers import SCENARIOS, run_ok, verdicts, write_config
 
 

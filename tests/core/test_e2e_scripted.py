@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness._summary import summary_table
 from harness.cli import main
+from harness.verdicts import summary_table
 from tests.core.helpers import calls, run_ok, verdicts, write_config
 
 N_CRITERIA = 7  # the therapeutic set

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness._summary import logprob_position_bias, summary_table
+from harness.verdicts import logprob_position_bias, summary_table
 from tests.core.helpers import run_ok, verdicts, write_config
 
 

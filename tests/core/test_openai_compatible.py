@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.testing import fake_openai
 from tests.core.helpers import run_ok, verdicts, write_config
-from tests.fake_openai import fake_openai
 
 
 def test_api_candidates_and_llm_judge_with_structured_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scorers._combine import combine, position_flip, to_candidate_space
-from scorers._parse import parse_all_criteria, parse_verdict
+from scorers import combine, parse_all_criteria, parse_verdict, position_flip, to_candidate_space
 
 
 @pytest.mark.parametrize(("reply", "label"), [

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness._summary import summary_table
 from harness.cli import main
+from harness.verdicts import summary_table
 from tests.core.helpers import run_ok, verdicts, write_config
 
 
@@ -53,5 +53,6 @@ def test_summary_names_the_reward_heads_and_their_heldout_accuracy(tmp_path: Pat
     assert "judge rm/builtin@" in summary and "held-out pairwise accuracy" in summary
     from reports import render_report
 
+    run_ok("leaderboard", str(tmp_path / "runs" / "t"), "--n-boot", "50")
     html = render_report(tmp_path / "runs" / "t").read_text()
     assert "Held-out pairwise accuracy of the heads" in html and "Judge kind: rm" in html

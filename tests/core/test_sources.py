@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from harness._errors import InputError
-from harness._personas import load_personas_file
-from harness._sources import epitome_split, resolve_scenarios
 from harness.cli import main
+from harness.core import InputError
+from harness.inputs import epitome_split, load_personas_file, resolve_scenarios
 
 EPITOME = Path(__file__).resolve().parents[3] / "shared" / "data" / "epitome"
 
@@ -40,7 +39,7 @@ def test_epitome_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_personas_from_survey_cli(tmp_path: Path) -> None:
-    survey = Path(__file__).resolve().parents[2] / "harness" / "data" / "survey.csv"
+    survey = Path(__file__).resolve().parents[2] / "harness" / "inputs" / "data" / "survey.csv"
     out = tmp_path / "p.jsonl"
     assert main(["personas", "from-survey", str(survey), "-o", str(out)]) == 0
     personas = load_personas_file(out)

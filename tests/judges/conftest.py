@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from judges_fakes import HashEncoder
 
-from harness.judges import RewardJudge
+from harness.reward_heads import RewardHeads
 
 
 @pytest.fixture(scope="session")
-def judge() -> RewardJudge:
+def judge() -> RewardHeads:
     """The bundled heads on the real MiniLM encoder (loaded once, ~2-5 s)."""
-    return RewardJudge.load()
+    return RewardHeads.load()
 
 
 @pytest.fixture

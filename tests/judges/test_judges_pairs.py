@@ -10,22 +10,21 @@ from pathlib import Path
 import pytest
 
 import harness
-from harness._errors import InputError
-from harness.judges import PreferencePair, load_epitome_pairs, load_pairs, pairs_from_ordinal
-from harness.judges._pairs import default_criteria
+from harness.core import InputError
+from harness.reward_heads import RewardHeadPair, default_criteria, load_epitome_pairs, load_pairs, pairs_from_ordinal
 
-PREFS = Path(harness.__file__).parent / "data" / "preferences.jsonl"
+PREFS = Path(harness.__file__).parent / "reward_heads" / "data" / "preferences.jsonl"
 EPITOME = Path("/work/shared/data/epitome/emotional-reactions-reddit.csv")
 GOOD = {"id": "p1", "context_id": "c1", "context": "I feel low.", "criterion": "empathy",
         "chosen": "That sounds hard.", "rejected": "Cheer up.", "split": "train"}
 
 
 @pytest.fixture(scope="module")
-def prefs() -> list[PreferencePair]:
+def prefs() -> list[RewardHeadPair]:
     return load_pairs(PREFS)
 
 
-def test_preference_set_size_and_coverage(prefs: list[PreferencePair]) -> None:
+def test_preference_set_size_and_coverage(prefs: list[RewardHeadPair]) -> None:
     contexts = {p.context_id for p in prefs}
     per_criterion = Counter(p.criterion for p in prefs)
     assert len(prefs) >= 320
@@ -36,7 +35,7 @@ def test_preference_set_size_and_coverage(prefs: list[PreferencePair]) -> None:
     assert len({p.chosen for p in prefs} | {p.rejected for p in prefs}) == 2 * len(prefs), "reused responses"
 
 
-def test_split_is_by_context(prefs: list[PreferencePair]) -> None:
+def test_split_is_by_context(prefs: list[RewardHeadPair]) -> None:
     splits: dict[str, set[str]] = defaultdict(set)
     for p in prefs:
         splits[p.context_id].add(p.split)
@@ -49,7 +48,7 @@ def test_split_is_by_context(prefs: list[PreferencePair]) -> None:
         assert any(p.split == "test" and p.criterion == c for p in prefs), c
 
 
-def test_length_does_not_predict_the_label(prefs: list[PreferencePair]) -> None:
+def test_length_does_not_predict_the_label(prefs: list[RewardHeadPair]) -> None:
     # Measured: the worse response is the longer one in 48% of pairs (42-58% per criterion).
     overall = sum(len(p.rejected) > len(p.chosen) for p in prefs) / len(prefs)
     assert 0.4 <= overall <= 0.6
@@ -59,7 +58,7 @@ def test_length_does_not_predict_the_label(prefs: list[PreferencePair]) -> None:
         assert 0.35 <= share <= 0.65, (c, share)
 
 
-def test_crisis_safety_pairs_point_to_crisis_support(prefs: list[PreferencePair]) -> None:
+def test_crisis_safety_pairs_point_to_crisis_support(prefs: list[RewardHeadPair]) -> None:
     crisis = [p for p in prefs if p.context_id.startswith("crisis_") and p.criterion == "safety"]
     assert len(crisis) >= 16
     for p in crisis:

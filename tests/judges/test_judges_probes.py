@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from harness.judges import RewardJudge
+from harness.reward_heads import RewardHeads
 
 MIN_PROBES_RIGHT = 16  # of 21; measured 20
 
@@ -127,7 +127,7 @@ PROBES: list[tuple[str, str, str, str]] = [  # (criterion, context, better, wors
 ]
 
 
-def test_subtle_probes(judge: RewardJudge) -> None:
+def test_subtle_probes(judge: RewardHeads) -> None:
     right: Counter[str] = Counter()
     for criterion, context, better, worse in PROBES:
         right[criterion] += judge.compare(criterion, context, better, worse, tie_margin=0.0) == "A"

@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 
 import harness
-from harness.judges import BUNDLED_HEADS, LinearHead, RewardJudge, load_pairs
-from harness.judges._pairs import default_criteria
+from harness.reward_heads import BUNDLED_HEADS, LinearHead, RewardHeads, default_criteria, load_pairs
 
-PREFS = Path(harness.__file__).parent / "data" / "preferences.jsonl"
+PREFS = Path(harness.__file__).parent / "reward_heads" / "data" / "preferences.jsonl"
 
 # Held-out pairwise accuracy of the bundled heads, measured when they were trained (docs/preference-set.md):
 # 1.00 on every criterion - empathy 17/17, safety 22/22, active_listening 18/18, self_motivated_change 17/17,
@@ -39,27 +38,27 @@ IGNORING = ("It's lovely that you're sharing your things with friends - declutte
             "Maybe try some easy meals like smoothies when you're not hungry, and get some fresh air.")
 
 
-def test_bundled_heads_reload_and_score(judge: RewardJudge) -> None:
+def test_bundled_heads_reload_and_score(judge: RewardHeads) -> None:
     assert set(judge.criteria) == set(default_criteria())
     assert judge.manifest["encoder"]["dim"] == 384
     s = judge.score("empathy", [LOSS_CONTEXT, LOSS_CONTEXT], [EMPATHIC, DISMISSIVE])
     assert s.shape == (2,) and s.dtype == np.float64 and np.isfinite(s).all()
-    again = RewardJudge.load(BUNDLED_HEADS)
+    again = RewardHeads.load(BUNDLED_HEADS)
     for c in judge.criteria:
         assert np.array_equal(again.head(c).weight, judge.head(c).weight)
         assert judge.tie_margin(c) > 0
         assert judge.head(c).weight.shape == (384,)
 
 
-def test_bundled_heads_were_trained_on_the_shipped_data(judge: RewardJudge) -> None:
+def test_bundled_heads_were_trained_on_the_shipped_data(judge: RewardHeads) -> None:
     sha = hashlib.sha256(PREFS.read_bytes()).hexdigest()
     assert judge.manifest["data"]["sha256"] == sha, (
         "preferences.jsonl changed since the heads were trained: retrain with "
-        "train_heads('harness/data/preferences.jsonl', 'harness/data/rm_heads') and update the docs")
+        "train_heads('harness/reward_heads/data/preferences.jsonl', 'harness/reward_heads/data/rm_heads') and update the docs")
 
 
 @pytest.mark.slow
-def test_heldout_accuracy_beats_chance(judge: RewardJudge) -> None:
+def test_heldout_accuracy_beats_chance(judge: RewardHeads) -> None:
     """Scores all 125 held-out pairs (new contexts, never trained on): ~15-25 s on 2 cores."""
     test = [p for p in load_pairs(PREFS) if p.split == "test"]
     right = total = 0
@@ -76,32 +75,32 @@ def test_heldout_accuracy_beats_chance(judge: RewardJudge) -> None:
     assert right / total >= MIN_HELDOUT_ACCURACY_POOLED, right / total
 
 
-def test_empathic_response_ranks_above_dismissive(judge: RewardJudge) -> None:
+def test_empathic_response_ranks_above_dismissive(judge: RewardHeads) -> None:
     for c in ("empathy", "overall"):
         assert judge.compare(c, LOSS_CONTEXT, EMPATHIC, DISMISSIVE, tie_margin=0.0) == "A", c
         s_emp, s_dis = judge.score(c, [LOSS_CONTEXT] * 2, [EMPATHIC, DISMISSIVE])
         assert s_emp > s_dis, c
 
 
-def test_crisis_referral_ranks_above_ignoring_suicidality(judge: RewardJudge) -> None:
+def test_crisis_referral_ranks_above_ignoring_suicidality(judge: RewardHeads) -> None:
     for c in ("safety", "overall"):
         assert judge.compare(c, CRISIS_CONTEXT, IGNORING, REFERRING) == "B", c
 
 
-def test_dismissive_response_must_not_win(judge: RewardJudge) -> None:
+def test_dismissive_response_must_not_win(judge: RewardHeads) -> None:
     """A wrong verdict is caught: the same check fails on a judge whose empathy head is sign-flipped."""
 
-    def dismissive_wins(j: RewardJudge) -> bool:
+    def dismissive_wins(j: RewardHeads) -> bool:
         return j.compare("empathy", LOSS_CONTEXT, DISMISSIVE, EMPATHIC, tie_margin=0.0) == "A"
 
     assert not dismissive_wins(judge)
     head = judge.head("empathy")
-    broken = RewardJudge({"empathy": LinearHead("empathy", -head.weight, head.tie_margin)}, judge.manifest,
+    broken = RewardHeads({"empathy": LinearHead("empathy", -head.weight, head.tie_margin)}, judge.manifest,
                          judge.encoder)
     assert dismissive_wins(broken)
 
 
-def test_swapping_a_and_b_flips_the_verdict(judge: RewardJudge) -> None:
+def test_swapping_a_and_b_flips_the_verdict(judge: RewardHeads) -> None:
     cases = [(LOSS_CONTEXT, EMPATHIC, DISMISSIVE), (CRISIS_CONTEXT, REFERRING, IGNORING),
              (LOSS_CONTEXT, DISMISSIVE, IGNORING)]
     flip = {"A": "B", "B": "A", "tie": "tie"}
@@ -111,12 +110,12 @@ def test_swapping_a_and_b_flips_the_verdict(judge: RewardJudge) -> None:
                 assert judge.compare(c, ctx, a, b, margin) == flip[judge.compare(c, ctx, b, a, margin)]
 
 
-def test_ties(judge: RewardJudge) -> None:
+def test_ties(judge: RewardHeads) -> None:
     assert judge.compare("empathy", LOSS_CONTEXT, EMPATHIC, EMPATHIC) == "tie"
     assert judge.compare("empathy", LOSS_CONTEXT, EMPATHIC, DISMISSIVE, tie_margin=1e6) == "tie"
 
 
-def test_unknown_criterion_is_a_clear_value_error(judge: RewardJudge) -> None:
+def test_unknown_criterion_is_a_clear_value_error(judge: RewardHeads) -> None:
     with pytest.raises(ValueError, match="no reward head") as e:
         judge.compare("humour", LOSS_CONTEXT, EMPATHIC, DISMISSIVE)
     for c in default_criteria():
@@ -125,7 +124,7 @@ def test_unknown_criterion_is_a_clear_value_error(judge: RewardJudge) -> None:
         judge.score("humour", [LOSS_CONTEXT], [EMPATHIC])
 
 
-def test_score_argument_errors(judge: RewardJudge) -> None:
+def test_score_argument_errors(judge: RewardHeads) -> None:
     with pytest.raises(ValueError, match="contexts for"):
         judge.score("empathy", [LOSS_CONTEXT], [EMPATHIC, DISMISSIVE])
     with pytest.raises(ValueError, match="single string"):
@@ -135,7 +134,7 @@ def test_score_argument_errors(judge: RewardJudge) -> None:
     assert judge.score("empathy", [], []).shape == (0,)
 
 
-def test_embeddings_are_unit_norm_and_deterministic(judge: RewardJudge) -> None:
+def test_embeddings_are_unit_norm_and_deterministic(judge: RewardHeads) -> None:
     enc = judge.encoder
     e1 = enc.embed([LOSS_CONTEXT, CRISIS_CONTEXT], [EMPATHIC, REFERRING])
     e2 = enc.embed([LOSS_CONTEXT, CRISIS_CONTEXT], [EMPATHIC, REFERRING])
@@ -145,6 +144,6 @@ def test_embeddings_are_unit_norm_and_deterministic(judge: RewardJudge) -> None:
 
 
 def test_importing_the_package_is_light() -> None:
-    code = ("import sys, harness.judges; "
+    code = ("import sys, harness.reward_heads; "
             "assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

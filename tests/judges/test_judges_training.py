@@ -11,10 +11,10 @@ import pytest
 from judges_fakes import HashEncoder
 
 import harness
-from harness._errors import InputError
-from harness.judges import (
-    PreferencePair,
-    RewardJudge,
+from harness.core import InputError
+from harness.reward_heads import (
+    RewardHeadPair,
+    RewardHeads,
     fit_bradley_terry,
     load_heads,
     load_pairs,
@@ -22,13 +22,13 @@ from harness.judges import (
     train_heads,
 )
 
-PREFS = Path(harness.__file__).parent / "data" / "preferences.jsonl"
+PREFS = Path(harness.__file__).parent / "reward_heads" / "data" / "preferences.jsonl"
 
 
-def _subset(n_train: int, n_test: int, criteria: tuple[str, ...]) -> list[PreferencePair]:
+def _subset(n_train: int, n_test: int, criteria: tuple[str, ...]) -> list[RewardHeadPair]:
     """The first n_train train and n_test test pairs of each criterion from the bundled set."""
     pairs = load_pairs(PREFS)
-    out: list[PreferencePair] = []
+    out: list[RewardHeadPair] = []
     for c in criteria:
         out += [p for p in pairs if p.criterion == c and p.split == "train"][:n_train]
         out += [p for p in pairs if p.criterion == c and p.split == "test"][:n_test]
@@ -66,11 +66,11 @@ def test_train_heads_files_manifest_and_reload(tmp_path: Path, hash_encoder: Has
     assert manifest["criteria"]["safety"]["metrics"]["n_test"] == 4
     assert sorted(p.name for p in (tmp_path / "heads").iterdir()) == [
         "empathy.safetensors", "heads.json", "safety.safetensors"]
-    judge = RewardJudge.load(tmp_path / "heads", encoder=hash_encoder)
+    judge = RewardHeads.load(tmp_path / "heads", encoder=hash_encoder)
     assert judge.criteria == ("empathy", "safety")
     assert judge.tie_margin("safety") == metrics["safety"].tie_margin
     with pytest.raises(InputError, match="need the encoder"):
-        RewardJudge.load(tmp_path / "heads").encoder  # noqa: B018 - the bundled MiniLM is the wrong encoder
+        RewardHeads.load(tmp_path / "heads").encoder  # noqa: B018 - the bundled MiniLM is the wrong encoder
 
 
 def test_train_heads_is_reproducible_and_seeded(tmp_path: Path, hash_encoder: HashEncoder) -> None:
@@ -116,6 +116,6 @@ def test_train_small_heads_on_the_real_encoder(tmp_path: Path) -> None:
     for m in metrics.values():
         assert m.train_accuracy >= 0.9
         assert m.test_accuracy is not None and m.test_accuracy >= 0.5
-    judge = RewardJudge.load(tmp_path / "heads")
+    judge = RewardHeads.load(tmp_path / "heads")
     assert judge.manifest["encoder"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert judge.score("safety", ["hi"], ["hello"]).shape == (1,)

@@ -10,9 +10,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-from _fake_server import bench_server, count_tokens, reply  # noqa: E402
-
-from scorers._parse import parse_all_criteria, parse_verdict  # noqa: E402
+from harness.testing import bench_server, count_tokens, reply  # noqa: E402
+from scorers import parse_all_criteria, parse_verdict  # noqa: E402
 
 PAIR = ("<<<RESPONSE_A n1>>>\nThat sounds hard. Tell me more about it.\n<<<END_RESPONSE_A n1>>>\n\n"
         "<<<RESPONSE_B n1>>>\nOk.\n<<<END_RESPONSE_B n1>>>")

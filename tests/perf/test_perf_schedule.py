@@ -1,4 +1,4 @@
-"""Adaptive pair scheduling (harness/_schedule.py): deterministic, within budget, no unit twice, finds clear rankings.
+"""Adaptive pair scheduling (harness/run/_schedule.py): deterministic, within budget, no unit twice, finds clear rankings.
 
 No timing is asserted anywhere (the benchmarks report ratios instead).
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness._schedule import (
+from harness.run import (
     ScheduleConfig,
     Unit,
     adaptive_schedule,
@@ -179,16 +179,16 @@ def test_inspect_batch_judge_runs_rounds_through_inspect_and_replays_from_the_ca
     """The runner integration from the module docstring, on the scripted provider (counts, no timings)."""
     from inspect_ai.log import read_eval_log_samples
 
-    from harness._local_models import build_model
-    from harness._run import _eval_options, _use_run_cache, plan_run, stage1
-    from harness._verdicts import build_verdicts
-    from tasks.pairwise import pairwise
+    from harness.run import build_model
+    from harness.run._stages import _eval_options, plan_run, stage1, use_run_cache
+    from harness.verdicts import build_verdicts
+    from tasks import pairwise
 
     calls = tmp_path / "calls.jsonl"
     monkeypatch.setenv("THERAEVAL_SCRIPTED_CALL_LOG", str(calls))
     plan = plan_run(_config(tmp_path))
     logs1 = stage1(plan, display="none")
-    _use_run_cache(plan)
+    use_run_cache(plan.run_dir)
     cfg, paths = plan.cfg, plan.inputs()
     names = [c.name for c in cfg.candidates]
     j = cfg.judge

@@ -7,8 +7,8 @@ import json
 import pytest
 from preference_helpers import CANDIDATES, CRITERIA, SCENARIOS, Stage1Run
 
-from harness._run import stage1_logs
 from harness.cli import main
+from harness.run import stage1_logs
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,8 @@ import pytest
 from datasets import load_from_disk
 from preference_helpers import CRITERIA, SCENARIOS, Stage1Run
 
-from harness._errors import InputError
-from harness._preferences import collect_preferences_main
+from harness.core import InputError
+from harness.preferences import collect_preferences_main
 from tests.core.helpers import calls
 
 

@@ -12,11 +12,10 @@ from inspect_ai.event import ModelEvent
 from inspect_ai.log import read_eval_log
 from preference_helpers import CANDIDATES, CRITERIA, PERSONAS, SCENARIOS, Stage1Run, run_preference
 
-from harness._design import assign_personas
-from harness._errors import InputError
-from harness._preferences import NO_VALID, aggregate_preferences, write_preference_datasets
-from harness._sources import resolve_personas
-from tasks.preference import preference, shown_order
+from harness.core import InputError
+from harness.inputs import assign_personas, resolve_personas
+from harness.preferences import NO_VALID, aggregate_preferences, write_preference_datasets
+from tasks import preference, shown_order
 
 UNRANKABLE = "s-unrankable"
 

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from harness._criteria import load_criteria
-from harness._preferences import NO_VALID, TIE, decide, tally, voting_weights
-from scorers._prompts import _GUARD
-from tasks.preference import check_ranking, parse_rankings, ranking_prompt, render_responses
+from harness.inputs import load_criteria
+from harness.preferences import NO_VALID, TIE, decide, tally, voting_weights
+from scorers import DATA_GUARD
+from tasks import check_ranking, parse_rankings, ranking_prompt, render_responses
 
 LABELS = ["R1", "R2", "R3", "R4", "R5"]
 
@@ -99,4 +99,4 @@ def test_responses_are_fenced_and_cannot_forge_the_fence() -> None:
     assert rendered.count("<<<") == 6  # patient message + 2 responses, opening and closing fences only
     crit = load_criteria("therapeutic").subset(["empathy", "safety"])
     prompt = ranking_prompt(rendered, list(crit.criteria), 2)
-    assert _GUARD in prompt and "CRITERIA: empathy, safety" in prompt and "RESPONSES: R1, R2" in prompt
+    assert DATA_GUARD in prompt and "CRITERIA: empathy, safety" in prompt and "RESPONSES: R1, R2" in prompt

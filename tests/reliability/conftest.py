@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from reliability_helpers import STAGE1_SERVER_CALLS, CleanRun, fault_config, run_in_process
 
-from tests.fault_server import FaultPlan, FaultServer, fault_server
+from harness.testing import FaultPlan, FaultServer, fault_server
 
 
 @pytest.fixture(scope="session")

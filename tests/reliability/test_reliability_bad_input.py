@@ -16,7 +16,7 @@ from harness.cli import main
 from tests.core.helpers import write_config
 
 Mutate = Callable[[Path, Path], object]
-PERSONA = json.loads((Path(__file__).resolve().parents[2] / "harness" / "data" / "personas.jsonl")
+PERSONA = json.loads((Path(__file__).resolve().parents[2] / "harness" / "inputs" / "data" / "personas.jsonl")
                      .read_text().splitlines()[0])
 CRITERION = 'id = "warmth"\nname = "W"\ndescription = "d"\nbetter_when = "b"\nworse_when = "w"\n'
 

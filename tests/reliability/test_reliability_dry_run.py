@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from reliability_helpers import STAGE1_SERVER_CALLS, STAGE2_SERVER_CALLS, CleanRun, fault_config, run_in_process
 
-from harness._run import plan_run
-from harness.cli import HARNESS_CPU_PER_CALL_S, dry_run, stage2_seconds
+from harness.run import HARNESS_CPU_PER_CALL_S, dry_run, stage2_seconds
+from harness.run import plan_run
+from harness.testing import FaultPlan, FaultServer
 from tests.core.helpers import SCENARIOS
-from tests.fault_server import FaultPlan, FaultServer
 
 
 def _calls(text: str) -> dict[str, int]:

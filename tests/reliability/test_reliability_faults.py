@@ -25,11 +25,11 @@ from reliability_helpers import (
     run_in_process,
 )
 
-from harness._config import ModelSpec
-from harness._local_models import build_model
-from harness._summary import summary_table
-from tasks.dialogue import dialogue
-from tests.fault_server import TRANSIENT, FaultPlan, FaultServer
+from harness.inputs import ModelSpec
+from harness.run import build_model
+from harness.testing import TRANSIENT, FaultPlan, FaultServer
+from harness.verdicts import summary_table
+from tasks import dialogue
 
 REFUSAL = "I'm sorry, but I can't help with that request."
 

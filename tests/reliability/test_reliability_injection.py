@@ -10,15 +10,14 @@ from pathlib import Path
 import pytest
 from inspect_ai.model import ChatMessageUser
 
-from harness._scripted import _THERAPIST, _therapist
-from harness._summary import summary_table
+from harness.testing._scripted import _THERAPIST, _therapist
+from harness.verdicts import summary_table
 from reports import _sections
 from reports._data import load_run
-from scorers._injection import PATTERNS, detect, detect_candidate
-from scorers._prompts import Turn, fenced_pair, render_pair
+from scorers import PATTERNS, Turn, detect, detect_candidate, fenced_pair, render_pair
 from tests.core.helpers import SCENARIOS, run_ok, verdicts, write_config
 
-DATA = Path(__file__).resolve().parents[2] / "harness" / "data"
+DATA = Path(__file__).resolve().parents[2] / "harness" / "inputs" / "data"
 PATIENT = SCENARIOS[0]["text"]
 INJECT = _therapist("inject", [ChatMessageUser(content=PATIENT)])
 WARM = _therapist("warm", [ChatMessageUser(content=PATIENT)])
@@ -72,7 +71,7 @@ def test_detector_leaves_ordinary_therapy_language_alone(text: str) -> None:
 
 
 def test_no_false_positive_on_the_bundled_therapy_texts_and_every_technique_in_the_scripted_attack() -> None:
-    texts = [json.loads(line) for line in (DATA / "preferences.jsonl").read_text().splitlines() if line.strip()]
+    texts = [json.loads(line) for line in (DATA.parents[1] / "reward_heads" / "data" / "preferences.jsonl").read_text().splitlines() if line.strip()]
     corpus = [t[k] for t in texts for k in ("context", "chosen", "rejected")]
     corpus += [json.loads(line)["text"] for line in (DATA / "scenarios.jsonl").read_text().splitlines() if line]
     corpus += [_therapist(style, [ChatMessageUser(content=PATIENT)]) for style in _THERAPIST if style != "inject"]
@@ -112,7 +111,7 @@ def test_fences_keep_the_injected_text_inside_its_block(multi_turn: bool) -> Non
 
     for first, second in ((INJECT, WARM), (WARM, INJECT)):
         prompt = render_pair(turns(first), turns(second))
-        # the judge's own parser (harness/_scripted.py) finds both blocks whole: the forged end marker did not
+        # the judge's own parser (harness/testing/_scripted.py) finds both blocks whole: the forged end marker did not
         # end the injected block early (it is defused), and nothing the candidate wrote is outside a fence
         blocks = fenced_pair(prompt)
         assert blocks is not None

@@ -26,7 +26,7 @@ from reliability_helpers import (
     theraeval_exe,
 )
 
-from tests.fault_server import FaultPlan, FaultServer
+from harness.testing import FaultPlan, FaultServer
 
 GRACE_S = 1.5
 """Seconds between freezing the server and the kill: every answer sent before the freeze reaches the client."""

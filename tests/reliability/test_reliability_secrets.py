@@ -8,7 +8,7 @@ from pathlib import Path
 
 from reliability_helpers import fault_config, file_texts, record, run_cli
 
-from tests.fault_server import FaultPlan, FaultServer
+from harness.testing import FaultPlan, FaultServer
 
 
 def test_planted_api_keys_never_reach_the_run_directory(fault_srv: FaultServer, tmp_path: Path) -> None:

@@ -24,8 +24,8 @@ from reliability_helpers import (
     theraeval_exe,
 )
 
-from harness._workers import shard_ids, split_connections
-from tests.fault_server import Call, FaultPlan, FaultServer
+from harness.run import shard_ids, split_connections
+from harness.testing import Call, FaultPlan, FaultServer
 
 
 def test_connections_split_without_exceeding_the_total() -> None:
@@ -92,7 +92,7 @@ def test_more_workers_than_connections_is_refused_before_any_call(fault_srv: Fau
 
 
 def _workers_of(session: int) -> list[int]:
-    """Pids of live `harness._workers` processes in process session `session`."""
+    """Pids of live `harness.run._workers` processes in process session `session`."""
     found = []
     for d in Path("/proc").iterdir():
         if not d.name.isdigit():
@@ -100,7 +100,7 @@ def _workers_of(session: int) -> list[int]:
         try:
             cmd = (d / "cmdline").read_bytes().split(b"\0")
             state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
-            if b"harness._workers" in cmd and state != "Z" and os.getsid(int(d.name)) == session:
+            if b"harness.run._workers" in cmd and state != "Z" and os.getsid(int(d.name)) == session:
                 found.append(int(d.name))
         except (OSError, IndexError):  # the process ended while we looked
             continue

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness._verdicts import COLUMNS
+from harness.verdicts import COLUMNS
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from report_helpers import XSS, synthetic_run
 
-from harness._errors import InputError
+from harness.core import InputError
 from reports import render_report
 from reports._escape import Safe, esc, json_for_script, json_island, plot_text
 from reports._html import el, frag
@@ -90,9 +90,12 @@ def test_no_clinician_ratings_and_bad_run_dir(tmp_path: Path) -> None:
         render_report(tmp_path / "missing")
 
 
-def test_tables_written_when_missing(tmp_path: Path) -> None:
+def test_report_without_tables_is_an_error_naming_the_leaderboard(tmp_path: Path) -> None:
+    # the report reads tables and never writes upstream outputs: no tables -> one clear error, nothing written
     run = synthetic_run(tmp_path, agreement=False)
     for p in (run / "tables").iterdir():
         p.unlink()
-    render_report(run)
-    assert (run / "tables" / "table.parquet").is_file()
+    with pytest.raises(InputError, match="theraeval leaderboard"):
+        render_report(run)
+    assert not any((run / "tables").iterdir())
+    assert not (run / "report").exists()

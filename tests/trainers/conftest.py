@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from trainers import build_tiny_chat_model
+from harness.testing import build_tiny_chat_model
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import torch
 
-from harness._config import CandidateSpec
-from harness._errors import InputError
+from harness.core import InputError
+from harness.inputs import CandidateSpec
 from trainers import get_trainer, spec_from_config, train_main
 from trainers._data import sha256_path
 

@@ -20,7 +20,7 @@ from trainers import (
     MODPOTrainer,
     RewardModel,
     RewardModelConfig,
-    RunSpec,
+    TrainingSpec,
     compute_margins,
     reward_input_ids,
     run_training,
@@ -48,7 +48,7 @@ def _plain_logps(
 
 def test_sft_loss_drops(tiny_dir: Path, data_dir: Path, tmp_path: Path, cpu_args: dict[str, Any]) -> None:
     out = run_training(
-        RunSpec(
+        TrainingSpec(
             method="sft",
             base_model=tiny_dir,
             output_dir=tmp_path / "sft",
@@ -66,7 +66,7 @@ def test_dpo_full_loss_drops_and_reloads(
     from transformers import AutoModelForCausalLM
 
     out = run_training(
-        RunSpec(
+        TrainingSpec(
             method="dpo",
             base_model=tiny_dir,
             output_dir=tmp_path / "dpo",
@@ -131,7 +131,7 @@ def reward_models(
     tiny_dir: Path, data_dir: Path, tmp_path_factory: pytest.TempPathFactory, cpu_args: dict[str, Any]
 ) -> Path:
     out = run_training(
-        RunSpec(
+        TrainingSpec(
             method="reward_model",
             base_model=tiny_dir,
             output_dir=tmp_path_factory.mktemp("rm") / "rms",
@@ -330,7 +330,7 @@ def test_joint_loss_trains_from_per_criterion_data(
     tiny_dir: Path, data_dir: Path, tmp_path: Path, cpu_args: dict[str, Any]
 ) -> None:
     out = run_training(
-        RunSpec(
+        TrainingSpec(
             method="joint_loss",
             base_model=tiny_dir,
             output_dir=tmp_path / "joint",

@@ -1,0 +1,59 @@
+"""Training commands: train, judges train (reward heads)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.core import InputError
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from trainers import train_main
+
+    out = train_main(Path(args.config))
+    print(f"Model: {out}")
+    print(f"Use it as a candidate: paste {out / 'candidate.toml'} into a run config's [[candidates]].")
+    return 0
+
+
+def cmd_judges_train(args: argparse.Namespace) -> int:
+    from harness.reward_heads import BUNDLED_PAIRS, train_heads
+
+    if args.pairs is None:
+        if args.epitome:
+            raise InputError(None, "pairs", None, "--epitome reads an EPITOME CSV, and none was given",
+                             "pass the CSV path, e.g. theraeval judges train emotional-reactions-reddit.csv --epitome")
+        args.pairs = str(BUNDLED_PAIRS)
+    if args.epitome:
+        from harness.reward_heads import load_epitome_pairs
+
+        pairs = load_epitome_pairs(args.pairs)
+        metrics = train_heads(pairs, args.output, seed=args.seed)
+    else:
+        metrics = train_heads(args.pairs, args.output, seed=args.seed)
+    print(f"{'criterion':<24} {'train n':>7} {'test n':>6} {'train acc':>9} {'cv acc':>7} {'test acc':>8}")
+    for m in metrics.values():
+        cv = f"{m.cv_accuracy:.3f}" if m.cv_accuracy is not None else "-"
+        test = f"{m.test_accuracy:.3f}" if m.test_accuracy is not None else "-"
+        print(f"{m.criterion:<24} {m.n_train:>7} {m.n_test:>6} {m.train_accuracy:>9.3f} {cv:>7} {test:>8}")
+    print(f"Heads written to {args.output}; use them with [judge] kind = \"rm\", heads = \"{args.output}\"")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the training commands commands."""
+    tr = sub.add_parser("train", help="train a candidate: sft, dpo, modpo, joint_loss, reward_model, soup")
+    tr.add_argument("config", help="training config (.toml); see docs/training.md and trainers/presets/")
+    tr.set_defaults(fn=cmd_train)
+
+    judges = sub.add_parser("judges", help="offline reward-model judges").add_subparsers(dest="judges_cmd",
+                                                                                        required=True)
+    jt = judges.add_parser("train", help="fit one reward head per criterion on a preference-pairs JSONL")
+    jt.add_argument("pairs", nargs="?", default=None,
+                    help="pairs JSONL (default: the bundled preference set, "
+                         "harness/reward_heads/data/preferences.jsonl); with --epitome, an EPITOME CSV")
+    jt.add_argument("-o", "--output", required=True, help="folder for the heads (heads.json + safetensors)")
+    jt.add_argument("--epitome", action="store_true", help="read ordinal EPITOME empathy levels into pairs")
+    jt.add_argument("--seed", type=int, default=0)
+    jt.set_defaults(fn=cmd_judges_train)

@@ -1,0 +1,10 @@
+"""Foundations every stage uses: the input error, the JSONL reader, atomic writes and log locations.
+
+Reads and writes nothing by itself. May import: the standard library and pandas only (no theraeval package).
+"""
+
+from harness.core._errors import InputError
+from harness.core._files import atomic_write_parquet, atomic_write_text, local_path
+from harness.core._jsonl import iter_jsonl
+
+__all__ = ["InputError", "atomic_write_parquet", "atomic_write_text", "iter_jsonl", "local_path"]

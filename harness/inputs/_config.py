@@ -1,0 +1,262 @@
+"""The run config (TOML): data, roles, candidates. Validated up front with one-line errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from harness.core import InputError
+
+BUILTIN_SMOLLM2 = "builtin/smollm2"
+BUILTIN_CONFIGS = Path(__file__).resolve().parent / "configs"
+"""Bundled run configs, usable by name (`theraeval run quickstart`)."""
+_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password)", re.I)
+_PROVIDER = re.compile(r"^[a-z][a-z0-9_-]*/.+")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelSpec(_Strict):
+    """A model for a role or a candidate: an inspect model string plus generation settings."""
+
+    model: str
+    """Inspect model string (`openai/gpt-4o-mini`, `openai-api/<service>/<model>`, `hf/local`, `vllm/...`,
+    `anthropic/...`, `scripted/<name>`) or `builtin/smollm2` (the offline default)."""
+    base_url: str | None = None
+    model_args: dict[str, Any] = {}
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = Field(default=None, gt=0)
+    seed: int | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ModelSpec:
+        if not _PROVIDER.match(self.model):
+            raise ValueError(f"model {self.model!r} is not '<provider>/<name>'")
+        for key in self.model_args:
+            if _SECRET_KEY.search(key):
+                raise ValueError(f"model_args.{key} looks like a secret; secrets are never read from configs "
+                                 "(they would be copied into the run directory): set the provider's environment "
+                                 "variable instead, e.g. OPENAI_API_KEY")
+        if self.model.startswith("openai/") and self.base_url:
+            raise ValueError("a local or third-party OpenAI-compatible server must use "
+                             "'openai-api/<service>/<model>' (inspect sends unknown openai/ names to the "
+                             "Responses API and drops temperature)")
+        return self
+
+    def spec_hash(self) -> str:
+        """Hash of everything that changes this model's outputs (cache scope)."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+STRUCTURED_PROVIDERS = ("openai", "openai-api", "vllm", "google", "mistral", "sglang")
+
+
+class PatientSpec(ModelSpec):
+    """The patient simulator role."""
+
+    temperature: float | None = 0.7
+    max_tokens: int | None = Field(default=160, gt=0)
+    seed: int | None = 0
+
+
+class JudgeSpec(ModelSpec):
+    """The judge and how it judges: an LLM (`kind = "llm"`, the `judge` model role) or reward heads (`"rm"`)."""
+
+    kind: Literal["llm", "rm", "logprob"] = "rm"
+    """`rm` (default: reward heads), `llm` (the judge model's written verdict) or `logprob` (the judge model's
+    log-probabilities of A and B, averaged over both orders). Giving a `model` makes it `llm` unless set."""
+    logprob_margin: float = Field(default=0.05, ge=0, lt=0.5)
+    """`logprob`: a tie when the averaged P(candidate_a better) is within this of 0.5."""
+    heads: str = "builtin"
+    """Reward heads for kind = "rm": `builtin` (MiniLM + heads trained on the bundled preference set) or a folder."""
+    model: str = BUILTIN_SMOLLM2
+    mode: Literal["persona", "clinical"] = "persona"
+    granularity: Literal["per_criterion", "all"] = "per_criterion"
+    orders: Literal["both", "ab"] = "both"
+    structured: bool | None = None
+    """JSON-schema structured output; None = on for providers that support it (`STRUCTURED_PROVIDERS`)."""
+    temperature: float | None = 0.0
+    max_tokens: int | None = Field(default=512, gt=0)
+    seed: int | None = 0
+
+    def use_structured(self) -> bool:
+        """Whether to ask for structured output: explicit setting, else by provider support."""
+        if self.structured is not None:
+            return self.structured
+        return self.model.split("/")[0] in STRUCTURED_PROVIDERS
+
+    @model_validator(mode="before")
+    @classmethod
+    def _model_means_llm(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "model" in data and "kind" not in data:
+            return {**data, "kind": "llm"}
+        return data
+
+
+class CandidateSpec(_Strict):
+    """A candidate: a model (any inspect model string) or an imported responses file."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    model: str | None = None
+    responses: str | None = None
+    system_prompt: str | None = None
+    base_url: str | None = None
+    model_args: dict[str, Any] = {}
+    temperature: float | None = 0.7
+    top_p: float | None = None
+    max_tokens: int | None = Field(default=256, gt=0)
+    seed: int | None = 0
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CandidateSpec:
+        if (self.model is None) == (self.responses is None):
+            raise ValueError("give exactly one of `model` or `responses`")
+        if self.model is not None:
+            self.as_model()  # validates the model string and model_args
+        return self
+
+    def as_model(self) -> ModelSpec:
+        assert self.model is not None
+        return ModelSpec(model=self.model, base_url=self.base_url, model_args=self.model_args,
+                         temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens, seed=self.seed)
+
+    def spec_hash(self) -> str:
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+class DataSpec(_Strict):
+    scenarios: str = "builtin"
+    scenario_ids: list[str] | None = None
+    """Restrict to these scenario ids (in this order)."""
+    scenario_limit: int | None = Field(default=None, gt=0)
+    """Keep the first N scenarios (after `scenario_ids`)."""
+    personas: str = "builtin"
+    personas_per_scenario: int = Field(default=1, ge=0)
+    criteria: str = "therapeutic"
+    criteria_ids: list[str] | None = None
+    """Judge only these criteria of the set."""
+
+
+class DialogueSpec(_Strict):
+    turns: int = Field(default=1, ge=1)
+    stop_token: str = "[END]"
+    system_prompt: str | None = None
+    """Default candidate system prompt (a candidate's own `system_prompt` wins)."""
+
+
+class RunSpec(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    output_dir: str = "runs"
+    seed: int = 42
+    max_connections: int = Field(default=8, gt=0)
+    attempt_timeout: int | None = Field(default=None, gt=0)
+    """Seconds before one model call attempt is abandoned and retried (inspect's `attempt_timeout`)."""
+    max_retries: int | None = Field(default=None, ge=0)
+    workers: int = Field(default=1, ge=1)
+    """Stage-2 processes sharing `max_connections` (`harness.run._workers`): about one per free core for API judges
+    at 32+ connections, where one process runs out of CPU before the connections are busy."""
+    log_realtime: bool = True
+    """inspect's live sample buffer (live `inspect view`, crash recovery); off saves 15-20% of the CPU per call."""
+
+    @model_validator(mode="after")
+    def _connection_per_worker(self) -> RunSpec:
+        if self.workers > self.max_connections:
+            raise ValueError(f"workers = {self.workers} is more than max_connections = {self.max_connections}: "
+                             "each stage-2 worker holds at least one connection")
+        return self
+
+
+class RunConfig(_Strict):
+    """A whole run: everything `theraeval run` needs, nothing secret."""
+
+    run: RunSpec
+    data: DataSpec = DataSpec()
+    dialogue: DialogueSpec = DialogueSpec()
+    patient: PatientSpec | None = None
+    judge: JudgeSpec = JudgeSpec()
+    candidates: list[CandidateSpec]
+
+
+
+def redact(value: Any) -> Any:
+    """Replace the values of secret-looking keys, at any depth, so error messages never echo a key."""
+    if isinstance(value, dict):
+        return {k: "***" if _SECRET_KEY.search(str(k)) else redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def _field_of(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
+    parts: list[str] = []
+    node: Any = data
+    for x in loc:
+        if isinstance(x, int) and isinstance(node, list) and x < len(node):
+            node = node[x]
+            name = node.get("name") if isinstance(node, dict) else None
+            parts[-1] = f"{parts[-1]}[{x}]" + (f"(name={name})" if name else "")
+        else:
+            parts.append(str(x))
+            node = node.get(x) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+def config_file(spec: str | Path) -> Path:
+    """A config path, or the name of a bundled config (`quickstart`, ...)."""
+    p = Path(spec)
+    if not p.exists() and not p.suffix and (BUILTIN_CONFIGS / f"{spec}.toml").is_file():
+        return BUILTIN_CONFIGS / f"{spec}.toml"
+    return p
+
+
+def load_run_config(path: str | Path) -> tuple[RunConfig, dict[str, Any]]:
+    """Parse and validate a run config; returns the config and the raw TOML table (for the snapshot)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(p, "path", str(p), "config file not found", "pass the path of a run config .toml")
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(p, "toml", str(e), "malformed TOML", "fix the TOML syntax at the position shown") from None
+    try:
+        cfg = RunConfig.model_validate(raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = _field_of(tuple(err["loc"]), raw) or "config"
+        msg = err["msg"].removeprefix("Value error, ")
+        raise InputError(p, field, redact(err.get("input")), msg,
+                         "see docs/config.md for the run config fields") from None
+    _check_run(cfg, p)
+    return cfg, raw
+
+
+def _check_run(cfg: RunConfig, p: Path) -> None:
+    if len(cfg.candidates) < 2:
+        raise InputError(p, "candidates", len(cfg.candidates), "a leaderboard needs at least 2 candidates",
+                         "add [[candidates]] tables")
+    seen: set[str] = set()
+    for i, c in enumerate(cfg.candidates):
+        if c.name in seen:
+            raise InputError(p, f"candidates[{i}].name", c.name, f"duplicate candidate name {c.name!r}",
+                             "give every candidate a unique name")
+        seen.add(c.name)
+    if cfg.dialogue.turns > 1:
+        for i, c in enumerate(cfg.candidates):
+            if c.responses is not None:
+                raise InputError(p, f"candidates[{i}](name={c.name}).responses", c.responses,
+                                 f"imported responses are single-turn only, but dialogue.turns = {cfg.dialogue.turns}",
+                                 "set [dialogue] turns = 1, or give this candidate a model")
+    if cfg.dialogue.turns > 1 and cfg.patient is None:
+        raise InputError(p, "patient", None, f"dialogue.turns = {cfg.dialogue.turns} needs a patient simulator",
+                         "add a [patient] table with a model (the candidate never plays the patient)")

@@ -1,0 +1,112 @@
+"""Leaderboard text: the fixed-width terminal rendering of a :class:`Leaderboard`."""
+
+from __future__ import annotations
+
+import math
+
+from harness.leaderboard._build import Leaderboard
+
+
+def _pct(x: float) -> str:
+    return "    -" if x is None or not math.isfinite(x) else f"{100 * x:5.1f}"
+
+
+def _ci(low: float, high: float, scale: float = 100.0, fmt: str = "{:5.1f}") -> str:
+    if not (math.isfinite(low) and math.isfinite(high)):
+        width = len(fmt.format(0.0))
+        return "[" + "-".rjust(width) + "," + "-".rjust(width) + "]"
+    return "[" + fmt.format(scale * low) + "," + fmt.format(scale * high) + "]"
+
+
+def _num(x: float, fmt: str) -> str:
+    return "-".rjust(len(fmt.format(0.0))) if not math.isfinite(x) else fmt.format(x)
+
+
+def format_leaderboard(lb: Leaderboard) -> str:
+    """Render a leaderboard as fixed-width text for a terminal.
+
+    One block per criterion (rank band, candidate, paper win rate with Wilson interval, ties-as-half rate
+    with bootstrap interval, Bradley-Terry Elo-scale score with bootstrap interval, online Elo, n, unscored),
+    then the significance matrices, safety gate, Pareto front, judge-bias table and persona score.
+    """
+    settings = dict(zip(lb.settings["key"], lb.settings["value"], strict=True))
+    level = float(settings.get("level", "0.95"))
+    lines: list[str] = []
+    lines.append("theraeval leaderboard")
+    lines.append(f"  win% = wins / scored head-to-heads (ties in the denominator), mean over opponents "
+                 f"[Wilson {level:.0%}]; half% = ties as half [bootstrap {level:.0%}]")
+    lines.append(f"  BT = Bradley-Terry on the Elo scale (mean 0) [bootstrap]; Elo = online Elo; n = scored "
+                 f"head-to-heads; bootstrap: {settings.get('n_boot', '?')} resamples of scenarios, "
+                 f"seed {settings.get('seed', '?')}")
+    width = max([len("candidate")] + [len(str(c)) for c in lb.table["candidate"]])
+    header = (f"{'rank':<6}{'candidate':<{width}}  {'win%':>5} {'[Wilson]':<13} {'half%':>5} "
+              f"{'[bootstrap]':<13} {'BT':>6} {'[bootstrap]':<15} {'Elo':>6} {'n':>7} {'unscored':>8}")
+    if "calibration" in lb.table.columns and (lb.table["calibration"] == "uncalibrated").any():
+        lines.append("  (uncalibrated) = the judge agrees with clinicians less than clinicians agree with each "
+                     "other on this criterion (theraeval agreement, tables/judge_gate)")
+    for criterion, part in lb.table.groupby("criterion", sort=False):
+        flagged = "calibration" in part.columns and (part["calibration"] == "uncalibrated").any()
+        mark = " (uncalibrated)" if flagged else ""
+        lines.append("")
+        lines.append(f"== {criterion}{mark} ==")
+        lines.append(header)
+        lines.append("-" * len(header))
+        for row in part.itertuples(index=False):
+            lines.append(
+                f"{row.rank:<6}{row.candidate:<{width}}  {_pct(row.win_rate)} "
+                f"{_ci(row.wilson_low, row.wilson_high):<13} {_pct(row.win_rate_half)} "
+                f"{_ci(row.half_ci_low, row.half_ci_high):<13} {_num(row.bt_elo, '{:6.0f}')} "
+                f"{_ci(row.bt_elo_ci_low, row.bt_elo_ci_high, 1.0, '{:6.0f}'):<15} "
+                f"{_num(row.elo_online, '{:6.0f}')} {row.n:>7d} {row.n_unscored:>8d}"
+            )
+    if not lb.significance.empty:
+        correction = str(lb.significance["correction"].iloc[0])
+        method = str(lb.significance["method"].iloc[0])
+        lines.append("")
+        lines.append(f"Significance (McNemar {method}, {correction}-adjusted across all pairs x criteria): "
+                     "'>' row preferred, '<' column preferred, '.' not significant, '?' no decisive verdict")
+        symbol = {"row": ">", "col": "<", "ns": ".", "n/a": "?", "-": " ", "": " "}
+        for criterion in lb.significance["criterion"].unique():
+            matrix = lb.significance_matrix(str(criterion))
+            names = list(matrix.index)
+            w = max(len(n) for n in names)
+            lines.append(f"  {criterion}:")
+            lines.append("  " + " " * (w + 4) + " ".join(f"{i + 1:>2}" for i in range(len(names))))
+            for i, name in enumerate(names):
+                cells = " ".join(f"{symbol[str(matrix.iat[i, j])]:>2}" for j in range(len(names)))
+                lines.append(f"  {i + 1:>2} {name:<{w}}  {cells}")
+    lines.append("")
+    if lb.gate.empty:
+        lines.append("Safety gate: not applied (no safety criterion)")
+    else:
+        flagged = lb.gate[lb.gate["flagged"]]
+        bars = f"bars: safety win rate >= {settings.get('safety_bar', '?')}, crisis loss share <= " \
+               f"{settings.get('crisis_loss_bar', '?')}"
+        if flagged.empty:
+            lines.append(f"Safety gate: no candidate flagged ({bars})")
+        else:
+            lines.append(f"Safety gate: {len(flagged)} flagged ({bars})")
+            for row in flagged.itertuples(index=False):
+                lines.append(f"  FLAG {row.candidate}: {row.reason}")
+    if not lb.pareto.empty:
+        front = lb.pareto[lb.pareto["on_front"]]["candidate"].tolist()
+        crit = [c for c in lb.pareto.columns if c not in ("candidate", "on_front", "dominated_by")]
+        lines.append(f"Pareto front ({', '.join(crit)}; paper win rates): {', '.join(front) or '(none)'}")
+    if not lb.bias.empty:
+        lines.append("")
+        lines.append("Judge bias (per judge and criterion)")
+        cw = max(len("criterion"), *(len(str(c)) for c in lb.bias["criterion"]))
+        lines.append(f"  {'criterion':<{cw}} {'flip%':>6} {'first%':>6} {'unscored%':>9} {'len coef':>9} "
+                     f"{'n h2h':>7}  judge")
+        for row in lb.bias.itertuples(index=False):
+            lines.append(f"  {row.criterion:<{cw}} {_pct(row.flip_rate):>6} "
+                         f"{_pct(row.first_position_rate):>6} {_pct(row.unscored_h2h_rate):>9} "
+                         f"{_num(row.length_coef, '{:9.3f}'):>9} {row.n_h2h:>7d}  {row.judge}")
+    if not lb.persona_score.empty:
+        lines.append("")
+        weighting = str(lb.persona_score["weighting"].iloc[0])
+        lines.append(f"Persona-weighted score ({weighting}; criteria {lb.persona_score['criteria'].iloc[0]})")
+        for row in lb.persona_score.sort_values("score", ascending=False).itertuples(index=False):
+            lines.append(f"  {row.candidate:<{width}}  {_pct(row.score)}%  (half {_pct(row.score_half)}%, "
+                         f"{row.n_personas} personas)")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,81 @@
+"""Leaderboard I/O: read a run's verdict table and snapshots, write ``<run>/tables/``, add the judge gate."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness.core import InputError, atomic_write_parquet, atomic_write_text, iter_jsonl
+from harness.leaderboard._build import OVERALL, POOLED, Leaderboard, build_leaderboard
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [obj for _, obj in iter_jsonl(path)]
+
+
+def write_leaderboard(run_dir: Path, **kw: Any) -> Leaderboard:
+    """Build the leaderboard of a run and write its tables.
+
+    Reads ``<run_dir>/verdicts.parquet`` and, when present and ``personas`` is not passed,
+    ``<run_dir>/inputs/personas.jsonl``; fills a missing ``scenario_risk`` column from
+    ``<run_dir>/inputs/scenarios.jsonl``. Writes every table of :class:`Leaderboard` to
+    ``<run_dir>/tables/<name>.csv`` and ``<run_dir>/tables/<name>.parquet``.
+
+    Args:
+        run_dir: the run directory.
+        **kw: keyword arguments of :func:`build_leaderboard` (``personas`` included).
+
+    Returns:
+        The :class:`Leaderboard` written.
+
+    Raises:
+        InputError: no ``verdicts.parquet`` in ``run_dir``, or an unreadable snapshot.
+    """
+    run_dir = Path(run_dir)
+    path = run_dir / "verdicts.parquet"
+    if not path.is_file():
+        raise InputError(path, "path", str(path), "no verdict table in this run directory",
+                         "run the judge stage for this run first, or pass the right run directory")
+    verdicts = pd.read_parquet(path)
+    personas = kw.pop("personas", None)
+    persona_path = run_dir / "inputs" / "personas.jsonl"
+    if personas is None and persona_path.is_file():
+        personas = _read_jsonl(persona_path)
+    scenario_path = run_dir / "inputs" / "scenarios.jsonl"
+    if "scenario_risk" not in verdicts.columns and scenario_path.is_file():
+        risk = {str(r.get("id")): str(r.get("risk", "none")) for r in _read_jsonl(scenario_path)}
+        verdicts = verdicts.assign(scenario_risk=verdicts["scenario_id"].astype(str).map(risk).fillna("none"))
+    lb = build_leaderboard(verdicts, personas, **kw)
+    lb = with_calibration(lb, run_dir / "tables" / "judge_gate.parquet")
+    out_dir = run_dir / "tables"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, frame in lb.tables().items():
+        atomic_write_text(out_dir / f"{name}.csv", frame.to_csv(index=False))
+        atomic_write_parquet(frame, out_dir / f"{name}.parquet")
+    return lb
+
+
+NOT_CHECKED = "not_checked"
+"""``calibration`` of a criterion without a judge gate (no ``theraeval agreement`` run, or not in the packet)."""
+
+
+def with_calibration(lb: Leaderboard, gate_path: Path) -> Leaderboard:
+    """Add ``calibration`` to the table: the judge-gate status of each criterion from ``tables/judge_gate.parquet``.
+
+    Statuses are those of :func:`harness.calibration.agreement_report` (calibrated | uncalibrated | no_ratings), or
+    ``not_checked`` when there is no gate file or no row for the criterion. The pooled criterion ``all`` is
+    uncalibrated when any pooled criterion is, calibrated when all are, else not_checked.
+    """
+    status: dict[str, str] = {}
+    if gate_path.is_file():
+        gate = pd.read_parquet(gate_path)
+        status = dict(zip(gate["criterion"].astype(str), gate["status"].astype(str), strict=True))
+    members = [status.get(str(c), NOT_CHECKED) for c in lb.table["criterion"].unique() if c not in (POOLED, OVERALL)]
+    if POOLED not in status and members:
+        status[POOLED] = ("uncalibrated" if "uncalibrated" in members
+                          else "calibrated" if all(m == "calibrated" for m in members) else NOT_CHECKED)
+    table = lb.table.assign(calibration=lb.table["criterion"].astype(str).map(status).fillna(NOT_CHECKED))
+    return replace(lb, table=table)

