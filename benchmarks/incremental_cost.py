@@ -22,8 +22,8 @@ from pathlib import Path
 
 from _bench import THERAPEUTIC, header, write_config, write_scenarios
 
-from harness.run import dry_run
 from harness.cli import main as cli_main
+from harness.run import dry_run
 from harness.testing import bench_server
 
 

@@ -36,8 +36,7 @@ SCRIPTED = ("therapist-warm", "therapist-terse", "therapist-verbose", "therapist
 
 
 def dry_counts(cfg: Path) -> int:
-    from harness.run import dry_run
-    from harness.run import plan_run
+    from harness.run import dry_run, plan_run
 
     text = dry_run(plan_run(cfg))
     return sum(int(x) for x in re.findall(r"<= (\d+) \w+ calls", text))

@@ -71,7 +71,8 @@ def make_run(run_dir: Path, *, n_candidates: int = 10, n_scenarios: int = 600, p
         f'[run]\nname = "{run_dir.name}"\noutput_dir = "runs"\nseed = 42\n\n[data]\npersonas_per_scenario = '
         f'{personas_per_scenario}\n\n[judge]\nmodel = "scripted/judge-keywords"\n{cand_toml}', encoding="utf-8")
     shutil.copyfile(ROOT / "scorers" / "criteria" / "therapeutic.toml", inputs / "criteria-bench.toml")
-    personas = [json.loads(line) for line in (ROOT / "harness" / "inputs" / "data" / "personas.jsonl").read_text().splitlines()
+    persona_file = ROOT / "harness" / "inputs" / "data" / "personas.jsonl"
+    personas = [json.loads(line) for line in persona_file.read_text().splitlines()
                 if line.strip()]
     (inputs / "personas-bench.jsonl").write_text("".join(json.dumps(p) + "\n" for p in personas), encoding="utf-8")
     risks = rng.choice(["none", "low", "elevated", "crisis"], size=n_scenarios, p=[0.4, 0.35, 0.15, 0.1])

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 LEADERBOARD_TABLES: tuple[str, ...] = (
     "table", "pairwise", "significance", "bias", "length", "persona_breakdown", "persona_score", "pareto",
-    "gate", "settings",
+    "gate", "injection", "settings",
 )
 AGREEMENT_TABLES: tuple[str, ...] = ("agreement", "judge_gate", "agreement_confusion", "clinician_outcomes")
 

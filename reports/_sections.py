@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -12,7 +11,6 @@ from reports._data import POOLED, RunData
 from reports._escape import Safe
 from reports._figures import FigureGroup
 from reports._html import el, fmt_num, fmt_p, fmt_pct, frag, sort_value
-from scorers import detect_candidate
 
 _STATUS_MARK = {"calibrated": "\u2713", "uncalibrated": "\u26a0", "no_ratings": "\u25cb"}
 _STATUS_TEXT = {"calibrated": "judge calibrated against clinicians", "uncalibrated": "judge NOT calibrated",
@@ -345,51 +343,25 @@ def _unscored_reasons(data: RunData) -> Safe:
                 scroll(el("table", head, el("tbody", rows), class_="sortable", id="unscored-table")))
 
 
-def _injection_rows(data: RunData) -> list[dict[str, Any]]:
-    """Per candidate whose text addressed the judge: flagged dialogues, patterns, and its head-to-heads there."""
-    v = data.verdicts
-    if v.empty or not (v["injection_a"].astype(bool).any() or v["injection_b"].astype(bool).any()):
-        return []
-    patterns: dict[str, set[str]] = {}
-    dialogues: dict[str, list[int]] = {}
-    t = data.transcripts
-    if t is not None and not t.empty:
-        for cand, turns in zip(t["candidate"].astype(str), t["turns"], strict=True):
-            try:
-                found = detect_candidate(json.loads(turns) if isinstance(turns, str) else turns).patterns
-            except (TypeError, ValueError):
-                found = ()
-            patterns.setdefault(cand, set()).update(found)
-            counts = dialogues.setdefault(cand, [0, 0])
-            counts[0] += bool(found)
-            counts[1] += 1
-    keys = ["judge_model", "candidate_a", "candidate_b", "scenario_id", "persona_id"]
-    per_crit = v.drop_duplicates([*keys, "criterion"])
-    tally: dict[str, dict[str, int]] = {}
-    seen: dict[str, set[tuple[str, ...]]] = {}
-    for side, other in (("a", "b"), ("b", "a")):
-        part = per_crit[per_crit[f"injection_{side}"].astype(bool)]
-        for row in part.itertuples(index=False):
-            cand = str(getattr(row, f"candidate_{side}"))
-            comb = str(row.combined)
-            t_ = tally.setdefault(cand, {"h2h": 0, "wins": 0, "ties": 0, "losses": 0, "unscored": 0})
-            t_["h2h"] += 1
-            t_["wins"] += comb == side.upper()
-            t_["ties"] += comb == "tie"
-            t_["losses"] += comb == other.upper()
-            t_["unscored"] += comb == "unscored"
-            seen.setdefault(cand, set()).add(tuple(str(getattr(row, k)) for k in keys))
+def _injection_rows(data: RunData) -> list[dict[str, Any]] | None:
+    """Rows of ``tables/injection`` (built by ``harness.leaderboard``); None when the table is missing."""
+    if not data.has("injection"):
+        return None
     out: list[dict[str, Any]] = []
-    for cand in sorted(tally):
-        flagged, total = dialogues.get(cand, [0, 0])
-        out.append({"candidate": cand, **tally[cand], "comparisons": len(seen[cand]),
-                    "patterns": ", ".join(sorted(patterns.get(cand, set()))),
+    for r in data.table("injection").to_dict("records"):
+        flagged, total = int(r["dialogues_flagged"]), int(r["dialogues_total"])
+        counts = {k: int(r[k]) for k in ("comparisons", "wins", "ties", "losses", "unscored")}
+        out.append({"candidate": str(r["candidate"]), **counts,
+                    "patterns": "" if pd.isna(r["patterns"]) else str(r["patterns"]),
                     "dialogues": f"{flagged}/{total}" if total else "\u2013"})
     return out
 
 
 def _injection_table(data: RunData) -> Safe:
     rows = _injection_rows(data)
+    if rows is None:
+        return el("p", "No injection table (tables/injection.parquet is missing: run `theraeval leaderboard` "
+                       "again to write it).", class_="empty", id="injection-missing")
     if not rows:
         return el("p", "No candidate text addressed the judge (no prompt-injection pattern matched).",
                   class_="empty", id="injection-none")

@@ -1,7 +1,7 @@
 """Parse judge replies into verdicts. Anything not clearly A, B or tie is unscored, with a reason.
 
-The paper's code counted every reply other than exactly "A" as a win for B (shared/reference/paper.md
-§5.2); here an unparseable, empty or off-menu reply is never a win or a tie for anyone.
+The paper's code counted every reply other than exactly "A" as a win for B (github.com/mehrabbz/MODPO-Therapeutic-AI,
+evaluation/evaluate_head_to_head.py); here an unparseable, empty or off-menu reply is never a win or a tie for anyone.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Candidate text is untrusted: it is placed between fences that carry a nonce derived from both
 transcripts (a candidate cannot predict it, so it cannot forge an end-of-transcript marker), fence-like
 sequences inside it are defused, and the judge is told that the transcripts are data, not instructions.
-The structure follows the paper's persona-judge protocol (shared/reference/paper.md §1.8, §3.2).
+The structure follows the paper's persona-judge protocol (Beikzadeh et al. 2026, arXiv:2602.16053;
+github.com/mehrabbz/MODPO-Therapeutic-AI, evaluation/evaluate_head_to_head.py).
 """
 
 from __future__ import annotations

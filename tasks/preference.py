@@ -1,6 +1,7 @@
 """Preference collection: personas rank N candidate responses per scenario, on every criterion, in one call.
 
-The paper's protocol (shared/reference/paper.md §1.4) without its bugs (§5.2): the N responses are shown in
+The paper's protocol (Beikzadeh et al. 2026, arXiv:2602.16053) without the bugs of its code
+(github.com/mehrabbz/MODPO-Therapeutic-AI): the N responses are shown in
 a seeded random order per (seed, scenario, persona), never a fixed one; the reply is checked criterion by
 criterion and a ranking that is not a permutation of the shown labels is *invalid* (recorded with its
 reason and counted, never repaired); the ranking is mapped back from labels to candidate names before it

@@ -16,7 +16,7 @@ from trainers._base import TrainingSpec, TrainOutput
 
 logger = logging.getLogger(__name__)
 
-# The paper's shared policy recipe (DPO, MODPO, joint loss; SFT uses lr 2e-5), shared/reference/paper.md §1.6.
+# The paper's shared policy recipe (DPO, MODPO, joint loss; SFT uses lr 2e-5), Beikzadeh et al. 2026, arXiv:2602.16053.
 PAPER_BETA = 0.1
 PAPER_POLICY_LR = 5e-6
 PAPER_SFT_LR = 2e-5
@@ -39,7 +39,7 @@ _T = TypeVar("_T")
 
 @dataclass
 class PaperPolicyRecipe:
-    """The paper's policy-training schedule (shared/reference/paper.md §1.6) as field defaults.
+    """The paper's policy-training schedule (Beikzadeh et al. 2026, arXiv:2602.16053) as field defaults.
 
     Mixed in before a TRL config (`class SFTTrainConfig(PaperPolicyRecipe, SFTConfig)`), so its fields override
     TrainingArguments' defaults; each method keeps its own learning rate and loss parameters.

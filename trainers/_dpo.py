@@ -31,7 +31,7 @@ DPO_METRICS: tuple[str, ...] = ("rewards/accuracies", "rewards/margins", "reward
 
 @dataclass
 class DPOTrainConfig(PaperPolicyRecipe, DPOConfig):  # type: ignore[misc]
-    """TRL `DPOConfig` with the paper's policy recipe as defaults (shared/reference/paper.md §1.6).
+    """TRL `DPOConfig` with the paper's policy recipe as defaults (Beikzadeh et al. 2026, arXiv:2602.16053).
 
     Differences from TRL's defaults: `learning_rate` 5e-6 (TRL 1e-6), batch 4 x grad-accum 4, 3 epochs,
     `weight_decay` 0.01, 10% warm-up, cosine schedule, bf16 only where supported. `beta` 0.1 and

@@ -1,6 +1,7 @@
 """The paper's joint-loss multi-objective DPO: one sigmoid over the weighted sum of per-criterion DPO logits.
 
-For a prompt x with one preference pair (y_w^k, y_l^k) per criterion k and weights w_k (paper.md §4.2,
+For a prompt x with one preference pair (y_w^k, y_l^k) per criterion k and weights w_k
+(github.com/mehrabbz/MODPO-Therapeutic-AI,
 `trainers/joint_loss_trainer.py` of the authors' repository):
 
     L_joint = -E log σ( Σ_k β · w_k · [ log πθ(y_w^k|x)/π_ref(y_w^k|x) - log πθ(y_l^k|x)/π_ref(y_l^k|x) ] )

@@ -12,7 +12,8 @@ it is computed once per pair before training (`compute_margins`). Rewards are z-
 model on the training set (their scale is otherwise arbitrary relative to β·log-ratios; the paper's code
 left raw logits), and scored in the exact token format each reward model was trained on.
 
-Bugs of the paper's code that this module guards against (paper.md §4.2, §5.1): the margin column was
+Bugs of the paper's code that this module guards against (github.com/mehrabbz/MODPO-Therapeutic-AI,
+alignment_training/trainers/modpo_trainer.py and train_modpo.py): the margin column was
 silently dropped by TRL's collator, so training degenerated to plain DPO with β/w_k. Here the config and
 the trainer refuse to run without a finite, non-constant margin column, and every batch must carry it.
 """

@@ -3,7 +3,8 @@
 Loss (Bradley & Terry, 1952; as in TRL's RewardTrainer): ``L = -log σ(r(x, y_w) - r(x, y_l))``.
 
 The paper's code scored its reward models in a text format different from the one they were trained on
-(paper.md §4.2). Here every reward-model directory carries `reward_format.json`, and `reward_input_ids`
+(github.com/mehrabbz/MODPO-Therapeutic-AI, alignment_training/train_modpo.py). Here every reward-model directory
+carries `reward_format.json`, and `reward_input_ids`
 rebuilds the token ids exactly as `RewardTrainer` built them for training; a test checks that the two agree.
 """
 
@@ -47,7 +48,7 @@ REWARD_FORMAT_VERSION = 1
 
 @dataclass
 class RewardModelConfig(RewardConfig):
-    """TRL `RewardConfig` with the paper's reward-model recipe as defaults (shared/reference/paper.md §1.5).
+    """TRL `RewardConfig` with the paper's reward-model recipe as defaults (Beikzadeh et al. 2026, arXiv:2602.16053).
 
     Differences from TRL's defaults: `learning_rate` 2e-5 (TRL 1e-4), `weight_decay` 0.03, batch 8 x
     grad-accum 8, 5 epochs, `max_length` 512 (longer pairs are *dropped* by TRL, not truncated), 10%

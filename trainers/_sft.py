@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class SFTTrainConfig(PaperPolicyRecipe, SFTConfig):  # type: ignore[misc]
-    """TRL `SFTConfig` with the paper's SFT recipe as defaults (shared/reference/paper.md §1.6).
+    """TRL `SFTConfig` with the paper's SFT recipe as defaults (Beikzadeh et al. 2026, arXiv:2602.16053).
 
     Differences from TRL's defaults: `learning_rate` 2e-5 (same), batch 4 x grad-accum 4, 3 epochs,
     `weight_decay` 0.01, 10% warmup, cosine schedule, `max_length` 1024, and bf16 only where supported.

@@ -4,7 +4,7 @@ For task vectors Δ_i = θ_i - θ_0 and weights w_i summing to 1, the soup is θ
 task vector of each adapted matrix is ΔW_i = (α_i / r_i) · B_i · A_i, so adapters are merged as whole ΔW
 products, never by averaging A and B separately (the authors' `merge_dpo_models.py` did that, which adds
 cross terms B_i A_j), nor by scaling A and B each by w (the authors' `--merge_with` path, which gives
-w²·ΔW: a half-strength 0.5/0.5 soup). See paper.md §4.3.
+w²·ΔW: a half-strength 0.5/0.5 soup). See github.com/mehrabbz/MODPO-Therapeutic-AI, the soup merge script.
 
 Two exact implementations:
 

@@ -5,7 +5,7 @@ the verdict table's candidate space (0 = A = candidate_a preferred, 1 = B, 2 = t
 unscored judge verdict). Everything is computed on the same items, so the LLM and the clinicians face the
 same cases.
 
-Consensus rules (decided once; the paper's own aggregation is not published, digest §1.9 [N/F]):
+Consensus rules (decided once; the paper's own aggregation is not published, Beikzadeh et al. 2026, arXiv:2602.16053):
 
 * **3-class consensus** of the clinicians who rated an item (needs >= 2 ratings): the label most of them gave;
   when two labels are equally common the consensus is ``tie`` (the group prefers neither candidate);

@@ -4,7 +4,7 @@ Data layout: a *ratings matrix* of shape ``(n_units, n_raters)`` (irrCAC's "raw"
 unit, one column per rater) whose entries are category labels or a missing marker (``None``, ``NaN`` or
 ``""``). The category set is always *declared* (``categories``, default ``("A", "B", "tie")``): it fixes the
 chance term of Gwet's AC1 (``q`` categories) and the size of every contingency table, whether or not a
-category was used (stats-notes §4 item 4).
+category was used (an undeclared, unused category would otherwise change the chance term).
 
 Notation (Gwet 2014 [4]): ``r_ik`` raters put unit ``i`` in category ``k``, ``r_i = sum_k r_ik``;
 ``n`` units with ``r_i >= 1``; ``n2`` units with ``r_i >= 2`` (only those carry agreement information).
@@ -28,7 +28,7 @@ when every rating falls in one category the chance agreement of kappa and alpha 
 are NaN (the raters agree perfectly but the coefficient is undefined; percent agreement and AC1 stay defined).
 
 Which code is whose: statsmodels provides Fleiss' kappa (complete data), Cohen's kappa and ``aggregate_raters``
-(used only on complete, NaN-free rows, stats-notes §4 item 5). Gwet's AC1, Fleiss' kappa with missing ratings,
+(used only on complete, NaN-free rows, see its docstring). Gwet's AC1, Fleiss' kappa with missing ratings,
 Krippendorff's alpha and the vectorised forms used by the bootstrap are written here: statsmodels, scipy and
 sklearn do not implement the first three, and the bootstrap needs thousands of replicates evaluated at once.
 The tests pin every hand-written formula to published worked examples and to irrCAC / krippendorff.
@@ -333,7 +333,8 @@ def krippendorff_alpha(ratings: RatingsLike, categories: Sequence[Hashable] = CA
 
     ``alpha = 1 - D_o / D_e = 1 - (N - 1) (N - sum_c o_cc) / (N^2 - sum_c n_c^2)`` over the coincidence matrix of
     pairable values (units with >= 2 ratings). Note the orientation: this function takes units x raters; the
-    ``krippendorff`` package takes raters x units and defaults to the *interval* metric (stats-notes §4).
+    ``krippendorff`` package takes raters x units and defaults to the *interval* metric (its documented default,
+    level_of_measurement="interval").
 
     Returns:
         :class:`Coefficient` with ``pa = sum_c o_cc / N`` and ``pe = sum_c n_c (n_c - 1) / (N (N - 1))``;

@@ -1,4 +1,5 @@
-"""Blinded clinician evaluation packets from a run's head-to-heads (the paper's clinician study, digest §1.9).
+"""Blinded clinician evaluation packets from a run's head-to-heads (the paper's clinician study, Beikzadeh et al.
+2026, arXiv:2602.16053).
 
 :func:`export_packets` writes three files into ``<run>/packets/`` (or ``out_dir``):
 

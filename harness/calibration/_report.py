@@ -40,6 +40,7 @@ from harness.calibration._clinician_agreement import AGREEMENT_COLUMNS, STRENGTH
 from harness.calibration._coefficients import MISSING
 from harness.calibration._ratings import ITEM_KEY, item_verdicts, load_ratings, read_key
 from harness.core import InputError, atomic_write_parquet, atomic_write_text
+from harness.stats import fmt_interval, fmt_num, fmt_pct
 
 logger = logging.getLogger(__name__)
 
@@ -238,18 +239,15 @@ def agreement_report(
 
 
 def _pct(x: float) -> str:
-    return "    -" if not math.isfinite(x) else f"{100 * x:5.1f}"
+    return fmt_pct(x)
 
 
 def _coef(x: float) -> str:
-    return "    -" if not math.isfinite(x) else f"{x:5.2f}"
+    return fmt_num(x, "{:5.2f}")
 
 
 def _ci(low: float, high: float, pct: bool) -> str:
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return "[    -,     -]"
-    f = _pct if pct else _coef
-    return f"[{f(low)},{f(high)}]"
+    return fmt_interval(low, high) if pct else fmt_interval(low, high, "{:5.2f}", scale=1.0)
 
 
 def format_agreement(result: AgreementResult) -> str:

@@ -34,7 +34,7 @@ DEMO_RUN_NAME = "calibration-demo"
 DEMO_N_ITEMS = 100
 DEMO_SEED = 0
 DEMO_ACCURACIES: tuple[float, ...] = (0.90, 0.85, 0.80, 0.80, 0.75, 0.70)
-"""Six simulated clinicians, as in the paper's study (digest §1.9)."""
+"""Six simulated clinicians, as in the paper's study (Beikzadeh et al. 2026, arXiv:2602.16053)."""
 DEMO_TIE_RATE = 0.3
 DEMO_MISSING_RATE = 0.02
 DEMO_JUDGE_ACCURACY: dict[str, float] = {"safety": 0.55}

@@ -48,7 +48,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     lb.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     lb.set_defaults(fn=cmd_leaderboard)
 
-    rep = sub.add_parser("report", help="static HTML report (runs the leaderboard first if needed)")
+    rep = sub.add_parser("report",
+                         help="static HTML report from the leaderboard tables (run `theraeval leaderboard` first)")
     rep.add_argument("run_dir")
     rep.add_argument("--out", help="output folder (default <run>/report)")
     rep.set_defaults(fn=cmd_report)

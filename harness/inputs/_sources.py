@@ -23,7 +23,8 @@ EPITOME_FILES = ("emotional-reactions-reddit.csv", "interpretations-reddit.csv",
 
 def epitome_split(directory: str | Path, part: str = "test", *, test_size: int = 600,
                   seed: int = 42) -> list[Scenario]:
-    """The paper's EPITOME question split (shared/reference/paper.md §1.1; data/prepare_dataset.py).
+    """The paper's EPITOME question split (Beikzadeh et al. 2026, arXiv:2602.16053; data/prepare_dataset.py in
+    github.com/mehrabbz/MODPO-Therapeutic-AI).
 
     Concatenate the three Reddit CSVs (emotional reactions first), drop NA, dedupe on `sp_id`, keep posts
     of 10-2000 characters and at least 3 words, then `train_test_split(test_size=600, random_state=42)`

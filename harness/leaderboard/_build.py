@@ -38,6 +38,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from harness.leaderboard._injection import injection_table
 from harness.stats import (
     CORRECTIONS,
     DEFAULT_CRISIS_LOSS_BAR,
@@ -104,6 +105,9 @@ class Leaderboard:
     """Pareto front across criteria (paper win rates)."""
     gate: pd.DataFrame
     """Safety-gate flags per candidate."""
+    injection: pd.DataFrame
+    """Per candidate whose text addressed the judge: flagged dialogues, patterns, its verdicts there
+    (:data:`harness.leaderboard._injection.INJECTION_COLUMNS`)."""
     settings: pd.DataFrame
     """``key``/``value`` strings: seed, n_boot, correction, bars and conventions used."""
 
@@ -316,6 +320,7 @@ def build_leaderboard(
     bt_l2: float = DEFAULT_L2,
     elo_k: float = ELO_DEFAULT_K,
     safety_criterion: str = "safety",
+    dialogues: pd.DataFrame | None = None,
 ) -> Leaderboard:
     """Compute every leaderboard table from a verdict table (see the module docstring for conventions).
 
@@ -336,6 +341,9 @@ def build_leaderboard(
         bt_l2: L2 penalty of the Bradley-Terry fit (see :func:`harness.stats.bradley_terry`).
         elo_k: K-factor of the online Elo column.
         safety_criterion: the criterion id the safety gate reads.
+        dialogues: per-dialogue judge-directed text (:func:`harness.verdicts.dialogue_injections` of
+            ``transcripts.parquet``) for the ``injection`` table's dialogue counts and patterns; None leaves them
+            0 / 0 and empty (the comparison counts come from the verdict table's flags).
 
     Returns:
         :class:`Leaderboard`.
@@ -450,8 +458,9 @@ def build_leaderboard(
         "judges": ", ".join(sorted(h2h["judge"].unique())),
     }
     settings_df = pd.DataFrame({"key": list(settings), "value": [str(v) for v in settings.values()]})
+    injection = injection_table(verdicts, dialogues)
     return Leaderboard(table, pairwise, significance, bias, length, breakdown, persona_score, pareto, gate,
-                       settings_df)
+                       injection, settings_df)
 
 
 def _persona_tables(

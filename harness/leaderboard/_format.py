@@ -2,24 +2,8 @@
 
 from __future__ import annotations
 
-import math
-
 from harness.leaderboard._build import Leaderboard
-
-
-def _pct(x: float) -> str:
-    return "    -" if x is None or not math.isfinite(x) else f"{100 * x:5.1f}"
-
-
-def _ci(low: float, high: float, scale: float = 100.0, fmt: str = "{:5.1f}") -> str:
-    if not (math.isfinite(low) and math.isfinite(high)):
-        width = len(fmt.format(0.0))
-        return "[" + "-".rjust(width) + "," + "-".rjust(width) + "]"
-    return "[" + fmt.format(scale * low) + "," + fmt.format(scale * high) + "]"
-
-
-def _num(x: float, fmt: str) -> str:
-    return "-".rjust(len(fmt.format(0.0))) if not math.isfinite(x) else fmt.format(x)
+from harness.stats import WIN_RATE_HEADER, fmt_interval, fmt_num, fmt_pct, format_win_rate
 
 
 def format_leaderboard(lb: Leaderboard) -> str:
@@ -39,8 +23,8 @@ def format_leaderboard(lb: Leaderboard) -> str:
                  f"head-to-heads; bootstrap: {settings.get('n_boot', '?')} resamples of scenarios, "
                  f"seed {settings.get('seed', '?')}")
     width = max([len("candidate")] + [len(str(c)) for c in lb.table["candidate"]])
-    header = (f"{'rank':<6}{'candidate':<{width}}  {'win%':>5} {'[Wilson]':<13} {'half%':>5} "
-              f"{'[bootstrap]':<13} {'BT':>6} {'[bootstrap]':<15} {'Elo':>6} {'n':>7} {'unscored':>8}")
+    header = (f"{'rank':<6}{'candidate':<{width}}  {WIN_RATE_HEADER} {'[bootstrap]':<13} {'BT':>6} "
+              f"{'[bootstrap]':<15} {'Elo':>6} {'n':>7} {'unscored':>8}")
     if "calibration" in lb.table.columns and (lb.table["calibration"] == "uncalibrated").any():
         lines.append("  (uncalibrated) = the judge agrees with clinicians less than clinicians agree with each "
                      "other on this criterion (theraeval agreement, tables/judge_gate)")
@@ -53,11 +37,11 @@ def format_leaderboard(lb: Leaderboard) -> str:
         lines.append("-" * len(header))
         for row in part.itertuples(index=False):
             lines.append(
-                f"{row.rank:<6}{row.candidate:<{width}}  {_pct(row.win_rate)} "
-                f"{_ci(row.wilson_low, row.wilson_high):<13} {_pct(row.win_rate_half)} "
-                f"{_ci(row.half_ci_low, row.half_ci_high):<13} {_num(row.bt_elo, '{:6.0f}')} "
-                f"{_ci(row.bt_elo_ci_low, row.bt_elo_ci_high, 1.0, '{:6.0f}'):<15} "
-                f"{_num(row.elo_online, '{:6.0f}')} {row.n:>7d} {row.n_unscored:>8d}"
+                f"{row.rank:<6}{row.candidate:<{width}}  "
+                f"{format_win_rate(row.win_rate, row.wilson_low, row.wilson_high, row.win_rate_half)} "
+                f"{fmt_interval(row.half_ci_low, row.half_ci_high):<13} {fmt_num(row.bt_elo, '{:6.0f}')} "
+                f"{fmt_interval(row.bt_elo_ci_low, row.bt_elo_ci_high, '{:6.0f}', scale=1.0):<15} "
+                f"{fmt_num(row.elo_online, '{:6.0f}')} {row.n:>7d} {row.n_unscored:>8d}"
             )
     if not lb.significance.empty:
         correction = str(lb.significance["correction"].iloc[0])
@@ -99,14 +83,14 @@ def format_leaderboard(lb: Leaderboard) -> str:
         lines.append(f"  {'criterion':<{cw}} {'flip%':>6} {'first%':>6} {'unscored%':>9} {'len coef':>9} "
                      f"{'n h2h':>7}  judge")
         for row in lb.bias.itertuples(index=False):
-            lines.append(f"  {row.criterion:<{cw}} {_pct(row.flip_rate):>6} "
-                         f"{_pct(row.first_position_rate):>6} {_pct(row.unscored_h2h_rate):>9} "
-                         f"{_num(row.length_coef, '{:9.3f}'):>9} {row.n_h2h:>7d}  {row.judge}")
+            lines.append(f"  {row.criterion:<{cw}} {fmt_pct(row.flip_rate):>6} "
+                         f"{fmt_pct(row.first_position_rate):>6} {fmt_pct(row.unscored_h2h_rate):>9} "
+                         f"{fmt_num(row.length_coef, '{:9.3f}'):>9} {row.n_h2h:>7d}  {row.judge}")
     if not lb.persona_score.empty:
         lines.append("")
         weighting = str(lb.persona_score["weighting"].iloc[0])
         lines.append(f"Persona-weighted score ({weighting}; criteria {lb.persona_score['criteria'].iloc[0]})")
         for row in lb.persona_score.sort_values("score", ascending=False).itertuples(index=False):
-            lines.append(f"  {row.candidate:<{width}}  {_pct(row.score)}%  (half {_pct(row.score_half)}%, "
+            lines.append(f"  {row.candidate:<{width}}  {fmt_pct(row.score)}%  (half {fmt_pct(row.score_half)}%, "
                          f"{row.n_personas} personas)")
     return "\n".join(lines) + "\n"

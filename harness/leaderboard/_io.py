@@ -10,6 +10,7 @@ import pandas as pd
 
 from harness.core import InputError, atomic_write_parquet, atomic_write_text, iter_jsonl
 from harness.leaderboard._build import OVERALL, POOLED, Leaderboard, build_leaderboard
+from harness.verdicts import dialogue_injections
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -21,8 +22,9 @@ def write_leaderboard(run_dir: Path, **kw: Any) -> Leaderboard:
 
     Reads ``<run_dir>/verdicts.parquet`` and, when present and ``personas`` is not passed,
     ``<run_dir>/inputs/personas.jsonl``; fills a missing ``scenario_risk`` column from
-    ``<run_dir>/inputs/scenarios.jsonl``. Writes every table of :class:`Leaderboard` to
-    ``<run_dir>/tables/<name>.csv`` and ``<run_dir>/tables/<name>.parquet``.
+    ``<run_dir>/inputs/scenarios.jsonl``; checks the dialogues of ``<run_dir>/transcripts.parquet`` (when present
+    and ``dialogues`` is not passed) for judge-directed text, for the ``injection`` table. Writes every table
+    of :class:`Leaderboard` to ``<run_dir>/tables/<name>.csv`` and ``<run_dir>/tables/<name>.parquet``.
 
     Args:
         run_dir: the run directory.
@@ -48,6 +50,9 @@ def write_leaderboard(run_dir: Path, **kw: Any) -> Leaderboard:
     if "scenario_risk" not in verdicts.columns and scenario_path.is_file():
         risk = {str(r.get("id")): str(r.get("risk", "none")) for r in _read_jsonl(scenario_path)}
         verdicts = verdicts.assign(scenario_risk=verdicts["scenario_id"].astype(str).map(risk).fillna("none"))
+    transcripts_path = run_dir / "transcripts.parquet"
+    if kw.get("dialogues") is None and transcripts_path.is_file():
+        kw["dialogues"] = dialogue_injections(pd.read_parquet(transcripts_path, columns=["candidate", "turns"]))
     lb = build_leaderboard(verdicts, personas, **kw)
     lb = with_calibration(lb, run_dir / "tables" / "judge_gate.parquet")
     out_dir = run_dir / "tables"

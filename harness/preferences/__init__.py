@@ -6,33 +6,40 @@ Reads: a run's stage-1 logs and ``inputs/`` snapshots, preference logs (``tasks.
 ``harness.inputs``, ``harness.core``.
 """
 
-from harness.preferences._collect import (
-    IDENTICAL,
+from harness.preferences._collect import collect_preferences_main
+from harness.preferences._datasets import (
     JOINT,
-    NO_VALID,
     PAIR_COLUMNS,
+    check_out_dir,
+    joint_rows,
+    pair_rows,
+    ranking_calls,
+    write_preference_datasets,
+)
+from harness.preferences._records import (
     SUMMARY_KIND,
-    TIE,
-    Decision,
     DPOPair,
     NoPair,
     PreferenceResult,
     RankingRecord,
     aggregate_preferences,
-    collect_preferences_main,
+)
+from harness.preferences._voting import (
+    IDENTICAL,
+    NO_VALID,
+    PAPER_WEIGHTS,
+    TIE,
+    Decision,
     decide,
-    joint_rows,
-    pair_rows,
-    ranking_calls,
     tally,
     voting_weights,
-    write_preference_datasets,
 )
 
 __all__ = [
     "IDENTICAL",
     "JOINT",
     "NO_VALID",
+    "PAPER_WEIGHTS",
     "PAIR_COLUMNS",
     "SUMMARY_KIND",
     "TIE",
@@ -42,6 +49,7 @@ __all__ = [
     "PreferenceResult",
     "RankingRecord",
     "aggregate_preferences",
+    "check_out_dir",
     "collect_preferences_main",
     "decide",
     "joint_rows",

@@ -9,6 +9,17 @@ either of them in one process or sharded over worker processes. May import: ``ta
 
 from harness.run._estimate import HARNESS_CPU_PER_CALL_S, dry_run, stage2_seconds
 from harness.run._local_models import build_model, ensure_smollm2, theraeval_home
+from harness.run._plan import (
+    IndexEntry,
+    Pair,
+    RunPlan,
+    StageError,
+    Units,
+    eval_options,
+    plan_run,
+    use_run_cache,
+    write_inputs,
+)
 from harness.run._schedule import (
     InspectBatchJudge,
     Outcome,
@@ -27,36 +38,39 @@ from harness.run._schedule import (
     task_subset,
     unit_outcome,
 )
-from harness.run._stages import (
-    RunPlan,
-    StageError,
-    plan_run,
-    stage1,
-    stage1_logs,
+from harness.run._stage1 import stage1, stage1_logs
+from harness.run._stage2 import (
+    PairTasks,
+    judge_units,
     stage2,
     stage2_logs,
     stage2_workers,
-    use_run_cache,
-    write_inputs,
+    write_stage2_index,
 )
-from harness.run._workers import shard_ids, split_connections
+from harness.run._workers import shard_ids, shard_units, split_connections
 
 __all__ = [
     "HARNESS_CPU_PER_CALL_S",
+    "IndexEntry",
     "InspectBatchJudge",
+    "Pair",
     "Outcome",
+    "PairTasks",
     "RoundRecord",
     "RunPlan",
     "ScheduleConfig",
     "ScheduleResult",
     "StageError",
     "Unit",
+    "Units",
     "adaptive_schedule",
     "build_model",
     "difference_variance",
     "dry_run",
     "ensure_smollm2",
+    "eval_options",
     "inspect_batch_judge",
+    "judge_units",
     "kendall_tau",
     "p_wrong",
     "pair_index",
@@ -64,6 +78,7 @@ __all__ = [
     "plan_run",
     "sample_ids",
     "shard_ids",
+    "shard_units",
     "split_connections",
     "stage1",
     "stage1_logs",
@@ -76,4 +91,5 @@ __all__ = [
     "unit_outcome",
     "use_run_cache",
     "write_inputs",
+    "write_stage2_index",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from math import comb
 
 from harness.inputs import assign_personas
-from harness.run._stages import RunPlan
+from harness.run._plan import RunPlan
 
 HARNESS_CPU_PER_CALL_S = 0.008
 """CPU seconds one harness process spends per model call (6.6-9.5 ms measured; benchmarks/README.md)."""

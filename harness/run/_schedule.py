@@ -32,19 +32,21 @@ mean over criteria), or ``None``/NaN for unscored (the unit counts as judged and
 nothing to the fit). Ties are half a win each, as in :func:`harness.stats.win_matrix`.
 
 Integration: `theraeval run|stage2 --schedule adaptive [--budget UNITS]` (only useful with an LLM judge:
-reward heads make no model calls) runs :func:`adaptive_schedule` with :func:`inspect_batch_judge` in
-``harness/run/_stages.py:stage2`` instead of the all-pairs ``eval_set``; every judged unit is in exactly one round log,
-and those logs go into ``stage2/index.json``, so ``build_verdicts`` reads them unchanged.
+reward heads make no model calls) runs :func:`adaptive_schedule` with an :class:`InspectBatchJudge` whose rounds
+go to the stage-2 runner (``harness/run/_stage2.py:judge_units``, the same one that judges all pairs), so a
+round runs in one process or sharded over ``[run] workers`` processes (``round-NNN-<hash>/shard-<k>-of-<W>/``);
+every judged unit is in exactly one round log, and those logs go into ``stage2/index.json``, so
+``build_verdicts`` reads them unchanged.
 
-The judge calls ``make_task`` once per pair and keeps the task (it reads both stage-1 logs); each round runs
-a shallow copy restricted to the round's samples (``inspect_ai.task_with(copy, dataset=...)``) with
-``eval_set``, in a folder named by a hash of the round's units (``adaptive/round-003-<hash>``). The schedule
-is deterministic given the seed and the outcomes, and every judge call goes through the run's cache, so an
-unchanged re-run replays the same rounds with zero model calls, and a killed run resumes the interrupted
-round (same folder) like any `eval_set`. The outcome of a unit is the mean over ``criteria`` (default: all
-criteria of the sample's score) of the combined verdict values (``scorers._combine.as_value``: 1 / 0.5 / 0,
-NaN unscored). Leaderboard tables then see only the judged units: BT and win rates are fine with an
-incomplete design; McNemar per pair uses that pair's units.
+The judge names each round's folder by a hash of the round's units (``adaptive/round-003-<hash>``) and reads
+the outcomes back from the logs the round wrote. The runner builds each pair's task once (it reads both
+stage-1 logs) and judges a shallow copy restricted to the round's samples (:func:`task_subset`) with
+``eval_set``. The schedule is deterministic given the seed and the outcomes, and every judge call goes through
+the run's cache, so an unchanged re-run replays the same rounds with zero model calls, and a killed run
+resumes the interrupted round (same folder) like any `eval_set`. The outcome of a unit is the mean over
+``criteria`` (default: all criteria of the sample's score) of the combined verdict values
+(``scorers._combine.as_value``: 1 / 0.5 / 0, NaN unscored). Leaderboard tables then see only the judged units:
+BT and win rates are fine with an incomplete design; McNemar per pair uses that pair's units.
 """
 
 from __future__ import annotations
@@ -69,6 +71,9 @@ Outcome = float | None
 """Score of candidate a in a unit: 1 win, 0.5 tie, 0 loss (or a fraction); None / NaN = unscored."""
 JudgeBatch = Callable[[list[Unit]], Sequence[Outcome]]
 """Judges a batch of units and returns one outcome per unit, in order."""
+RoundRunner = Callable[[dict[tuple[int, int], list[str]], Path], list[tuple[tuple[int, int], Path]]]
+"""Judges one round, pair (a, b) -> sample ids, with its logs in the given folder; returns (pair, log file) of
+every log it wrote."""
 
 
 @dataclass(frozen=True)
@@ -353,23 +358,36 @@ def unit_outcome(value: Any, criteria: Sequence[str] | None = None) -> Outcome:
     return sum(vals) / len(vals) if vals else None
 
 
+def run_pair_tasks(tasks: Sequence[tuple[Any, Sequence[str] | None]], folder: Path, label: str,
+                   **eval_options: Any) -> list[Any]:
+    """One `eval_set` in `folder` over stage-2 tasks, each restricted to its sample ids (None: the whole task);
+    returns the logs. Raises `StageError` (`harness.run`) when a task did not complete."""
+    from inspect_ai import eval_set
+
+    from harness.run._plan import finished
+
+    run = [task if ids is None else task_subset(task, set(ids)) for task, ids in tasks]
+    ok, logs = eval_set(run, log_dir=str(folder), **eval_options)
+    finished(ok, logs, label)
+    return list(logs)
+
+
 @dataclass
 class InspectBatchJudge:
-    """A :data:`JudgeBatch` that runs each round's units through inspect (`eval_set`, one log per pair).
+    """A :data:`JudgeBatch` that hands each round's units to a :data:`RoundRunner` (in
+    ``<log_dir>/round-NNN-<hash of the units>``) and reads their outcomes from the logs it wrote.
 
-    Build it with :func:`inspect_batch_judge`. ``logs`` collects every round's logs (disjoint samples).
+    ``logs`` collects every round's logs (disjoint samples). :func:`inspect_batch_judge` builds one over
+    inspect tasks of your own; stage 2 builds one over its runner (``harness.run._stage2``).
     """
 
-    make_task: Callable[[int, int], Any]
+    run_round: RoundRunner
     log_dir: Path
-    eval_options: dict[str, Any]
     criteria: Sequence[str] | None = None
-    logs: list[Any] = field(default_factory=list)
+    logs: list[Path] = field(default_factory=list)
     rounds: int = 0
-    _tasks: dict[tuple[int, int], Any] = field(default_factory=dict, repr=False)
 
     def __call__(self, units: list[Unit]) -> list[Outcome]:
-        from inspect_ai import eval_set
         from inspect_ai.log import read_eval_log_samples
 
         by_pair: dict[tuple[int, int], list[str]] = {}
@@ -378,27 +396,14 @@ class InspectBatchJudge:
         digest = hashlib.sha256(json.dumps(sorted(map(list, units))).encode()).hexdigest()[:12]
         round_dir = self.log_dir / f"round-{self.rounds:03d}-{digest}"
         self.rounds += 1
-        tasks, names = [], {}
-        for (a, b), ids in sorted(by_pair.items()):
-            if (a, b) not in self._tasks:  # built once per pair (it reads both stage-1 logs)
-                self._tasks[(a, b)] = self.make_task(a, b)
-            task = self._tasks[(a, b)]
-            tasks.append(task_subset(task, set(ids)))
-            md = task.metadata or {}
-            names[(str(md.get("candidate_a")), str(md.get("candidate_b")))] = (a, b)
-        ok, logs = eval_set(tasks, log_dir=str(round_dir), **self.eval_options)
-        bad = [lg for lg in logs if lg.status != "success"]
-        if not ok or bad:
-            raise RuntimeError(f"adaptive round {round_dir.name} did not complete; re-run to resume")
+        written = self.run_round(dict(sorted(by_pair.items())), round_dir)
         got: dict[Unit, Outcome] = {}
-        for lg in logs:
-            md = lg.eval.metadata or {}
-            a, b = names[(str(md.get("candidate_a")), str(md.get("candidate_b")))]
-            for sample in read_eval_log_samples(lg.location, all_samples_required=False):
+        for (a, b), path in written:
+            for sample in read_eval_log_samples(str(path), all_samples_required=False):
                 score = next(iter((sample.scores or {}).values()), None)
                 got[(a, b, str(sample.id))] = unit_outcome(score.value if score is not None else None,
                                                            self.criteria)
-        self.logs.extend(logs)
+        self.logs.extend(path for _, path in written)
         missing = [u for u in units if u not in got]
         if missing:
             raise RuntimeError(f"adaptive round {round_dir.name}: no result for {len(missing)} unit(s), e.g. "
@@ -408,12 +413,29 @@ class InspectBatchJudge:
 
 def inspect_batch_judge(make_task: Callable[[int, int], Any], log_dir: Path, *, criteria: Sequence[str] | None = None,
                         **eval_options: Any) -> InspectBatchJudge:
-    """A judge callback for :func:`adaptive_schedule` that evaluates stage-2 tasks with inspect's `eval_set`.
+    """A judge callback for :func:`adaptive_schedule` that evaluates stage-2 tasks of your own in this process.
 
     Args:
-        make_task: ``(a, b) -> Task``: the all-pairs stage-2 task of candidates ``a < b`` (config order).
+        make_task: ``(a, b) -> Task``: the all-pairs stage-2 task of candidates ``a < b`` (config order); called
+            once per pair.
         log_dir: folder for the rounds (``<log_dir>/round-NNN-<hash of the units>``).
         criteria: criteria averaged into a unit's outcome (default: all of the sample's score).
         **eval_options: passed to ``eval_set`` (``model="none"``, ``model_roles``, ``max_connections``, ...).
     """
-    return InspectBatchJudge(make_task, Path(log_dir), dict(eval_options), criteria)
+    from harness.core import local_path
+
+    tasks: dict[tuple[int, int], Any] = {}
+
+    def run_round(by_pair: dict[tuple[int, int], list[str]], round_dir: Path) -> list[tuple[tuple[int, int], Path]]:
+        for pair in by_pair:
+            if pair not in tasks:
+                tasks[pair] = make_task(*pair)
+        logs = run_pair_tasks([(tasks[p], ids) for p, ids in by_pair.items()], round_dir,
+                              f"adaptive round {round_dir.name}", **eval_options)
+        def names(md: dict[str, Any] | None) -> tuple[str, str]:
+            return str((md or {}).get("candidate_a")), str((md or {}).get("candidate_b"))
+
+        pairs = {names(tasks[p].metadata): p for p in by_pair}
+        return [(pairs[names(lg.eval.metadata)], local_path(lg.location)) for lg in logs]
+
+    return InspectBatchJudge(run_round, Path(log_dir), criteria)

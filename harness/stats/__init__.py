@@ -53,6 +53,7 @@ from harness.stats._multiple import CORRECTIONS, AdjustedPValues, adjust_pvalues
 from harness.stats._pareto import pareto_front
 from harness.stats._persona import persona_breakdown, persona_frame, persona_weighted_score
 from harness.stats._table import candidate_view, combine_orders, head_to_heads, majority_vote
+from harness.stats._text import WIN_RATE_HEADER, fmt_interval, fmt_num, fmt_pct, format_win_rate
 from harness.stats._validate import RngLike
 from harness.stats._winrate import (
     Interval,
@@ -73,6 +74,7 @@ __all__ = [
     "ELO_DEFAULT_SCALE",
     "ELO_SCALE",
     "MCNEMAR_METHODS",
+    "WIN_RATE_HEADER",
     "AdjustedPValues",
     "BootstrapResult",
     "BradleyTerryBootstrap",
@@ -94,6 +96,10 @@ __all__ = [
     "cluster_bootstrap",
     "combine_orders",
     "elo_expected_score",
+    "fmt_interval",
+    "fmt_num",
+    "fmt_pct",
+    "format_win_rate",
     "head_to_heads",
     "length_bias",
     "length_bias_coefficient",

@@ -40,7 +40,8 @@ def safety_gate(
     Formulas: ``safety_win_rate`` = mean over opponents of ``(wins + ties/2) / n`` (see :func:`win_rate`);
     ``crisis_loss_rate = losses / scored`` over safety head-to-heads on crisis scenarios; flagged when
     ``safety_win_rate < safety_bar`` or ``crisis_loss_rate > crisis_loss_bar``. Reference: the paper's
-    safety criterion (digest §2.2); the bars are this harness's policy, not the paper's.
+    safety criterion (Beikzadeh et al. 2026, arXiv:2602.16053, Phase-1 table); the bars are this harness's policy, not
+    the paper's.
 
     Args:
         h2h: head-to-heads (:func:`head_to_heads`), with ``scenario_risk``.

@@ -81,8 +81,9 @@ def persona_breakdown(
     """Win rates by a persona attribute (see the module docstring for the groups).
 
     Formula: within each group, the paper's win rate (mean over opponents of wins / scored head-to-heads,
-    digest §1.8) over the head-to-heads judged by the group's personas; persona fields follow the paper's
-    survey (digest §1.3).
+    Beikzadeh et al. 2026, arXiv:2602.16053) over the head-to-heads judged by the group's personas; persona fields
+    follow the paper's
+    survey (Beikzadeh et al. 2026, arXiv:2602.16053).
 
     Returns:
         DataFrame with ``breakdown`` (= ``by``), ``group``, ``criterion``, ``candidate``, ``win_rate``,
@@ -121,7 +122,8 @@ def persona_weighted_score(
     """Persona-weighted overall score per candidate.
 
     Formula: ``score(m) = mean_p sum_c w_pc WR_c(m | p)`` with ``w_pc = I_pc / sum_c' I_pc'`` over the rated,
-    judged criteria (module docstring); importance ratings are the paper's survey items (digest §1.3).
+    judged criteria (module docstring); importance ratings are the paper's survey items (Beikzadeh et al. 2026,
+    arXiv:2602.16053).
 
     Args:
         h2h: head-to-heads.

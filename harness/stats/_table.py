@@ -170,7 +170,8 @@ def head_to_heads(verdicts: pd.DataFrame) -> pd.DataFrame:
 def majority_vote(h2h: pd.DataFrame) -> pd.DataFrame:
     """Collapse persona head-to-heads to one per (pair, scenario, criterion) by majority vote (paper's unit).
 
-    The paper (§1.8 of the digest) counts persona votes per question and criterion and takes the majority;
+    The paper (Beikzadeh et al. 2026, arXiv:2602.16053) counts persona votes per question and criterion and takes the
+    majority;
     equal votes give a tie. Votes here are the personas' combined verdicts: ``tie`` votes count for neither
     side. Deviation from the paper: a question with no scored vote is ``unscored`` (excluded and counted),
     not a tie.

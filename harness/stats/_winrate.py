@@ -3,9 +3,11 @@
 Definitions (per criterion; ``w``, ``t``, ``l`` = scored head-to-heads won, tied, lost against one opponent):
 
 * paper win rate ``w / (w + t + l)``: ties stay in the denominator and earn nothing, so the two candidates'
-  rates plus the tie rate sum to 1 (digest §1.8: "465/120/15 ties -> 77.5% vs 20.0%");
+  rates plus the tie rate sum to 1 (github.com/mehrabbz/MODPO-Therapeutic-AI README: "465/120/15 ties -> 77.5% vs
+  20.0%");
 * ties-as-half win rate ``(w + t/2) / (w + t + l)``: the two candidates' rates sum to 1;
-* a candidate's leaderboard number is the *mean over opponents* of its pairwise rate (digest §1.8, "each
+* a candidate's leaderboard number is the *mean over opponents* of its pairwise rate (Beikzadeh et al. 2026,
+arXiv:2602.16053, "each
   model's average win rate computed across all pairwise head-to-head comparisons"); opponents with no scored
   head-to-head are left out of the mean.
 
@@ -102,9 +104,9 @@ def win_rate(
 
     Degenerate case: no scored head-to-head (``wins + ties + losses`` = 0) gives NaN estimate and interval.
 
-    References: the paper's definition (digest §1.8); Wilson (1927); Newcombe (1998).
+    References: the paper's definition (Beikzadeh et al. 2026, arXiv:2602.16053); Wilson (1927); Newcombe (1998).
 
-    Example (digest §1.8, the paper's README): 465 wins, 15 ties, 120 losses -> 0.775.
+    Example (the paper's code README, github.com/mehrabbz/MODPO-Therapeutic-AI): 465 wins, 15 ties, 120 losses -> 0.775.
     """
     w = _validate_count(wins, "wins", allow_fraction=True)
     t = _validate_count(ties, "ties", allow_fraction=True)
@@ -137,7 +139,7 @@ def _counts(h2h: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
 def pairwise_win_rates(h2h: pd.DataFrame, *, level: float = 0.95, by: Sequence[str] = ()) -> pd.DataFrame:
     """Per criterion and ordered pair (candidate, opponent): counts, paper and ties-as-half win rates.
 
-    Formulas: ``win_rate = w / (w + t + l)`` (paper, digest §1.8),
+    Formulas: ``win_rate = w / (w + t + l)`` (Beikzadeh et al. 2026, arXiv:2602.16053),
     ``win_rate_half = (w + t/2) / (w + t + l)``, Wilson interval on ``w`` (Wilson 1927).
 
     Args:

@@ -1,6 +1,6 @@
 """A tiny random chat model built offline: a small Llama and a byte-level BPE tokenizer trained on given texts.
 
-For tests and experiments without a model hub (training-notes §2a): ~1.8 M parameters, built in well under a second.
+For tests and experiments without a model hub: ~1.8 M parameters, built in well under a second.
 The ChatML template carries `{% generation %}` markers, so SFT's assistant-only loss works.
 """
 
@@ -22,7 +22,7 @@ CHAT_TEMPLATE = (  # ChatML with {% generation %} markers
 
 
 def build_tiny_chat_model(out_dir: Path, texts: list[str], seed: int = 0) -> Path:
-    """Tiny random Llama + byte-level BPE tokenizer with a ChatML template (training-notes §2a)."""
+    """Tiny random Llama + byte-level BPE tokenizer with a ChatML template."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
     from tokenizers import trainers as tok_trainers

@@ -7,6 +7,7 @@ reports) reads these files, never the logs. The schema (:data:`COLUMNS`) is defi
 ``harness.stats``, ``harness.core``.
 """
 
+from harness.verdicts._injection import DIALOGUE_INJECTION_COLUMNS, dialogue_injections
 from harness.verdicts._summary import format_summary, logprob_position_bias, summary_table
 from harness.verdicts._tables import (
     COLUMNS,
@@ -20,10 +21,12 @@ from harness.verdicts._write import judge_info, write_verdicts
 
 __all__ = [
     "COLUMNS",
+    "DIALOGUE_INJECTION_COLUMNS",
     "REPORT_COLUMNS",
     "TRANSCRIPT_COLUMNS",
     "build_transcripts",
     "build_verdicts",
+    "dialogue_injections",
     "format_summary",
     "judge_info",
     "logprob_position_bias",

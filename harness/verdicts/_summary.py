@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.stats import average_win_rates, head_to_heads
+from harness.stats import WIN_RATE_HEADER, average_win_rates, format_win_rate, head_to_heads
 
 
 def summary_table(verdicts: pd.DataFrame) -> pd.DataFrame:
@@ -62,11 +62,10 @@ def format_summary(verdicts: pd.DataFrame, judge_info: dict[str, Any] | None = N
     table = summary_table(verdicts)
     width = max(9, *(len(c) for c in table["candidate"]))
     for crit, grp in table.groupby("criterion", sort=False):
-        lines += ["", f"[{crit}]",
-                  f"{'candidate':<{width}}  {'win%':>6}  {'95% CI':>13}  {'half%':>6}  {'W-T-L':>11}  unscored"]
+        lines += ["", f"[{crit}]", f"{'candidate':<{width}}  {WIN_RATE_HEADER}  {'W-T-L':>11}  unscored"]
         for r in grp.itertuples():
-            ci = f"{r.wilson_low:5.1f}-{r.wilson_high:5.1f}"
+            # the same cells as the leaderboard's (harness.stats.format_win_rate); the table is in percent
+            rates = format_win_rate(r.win_rate, r.wilson_low, r.wilson_high, r.win_rate_half, scale=1.0)
             wtl = f"{r.wins}-{r.ties}-{r.losses}"
-            lines.append(f"{r.candidate:<{width}}  {r.win_rate:6.1f}  {ci:>13}  {r.win_rate_half:6.1f}  "
-                         f"{wtl:>11}  {r.n_unscored}")
+            lines.append(f"{r.candidate:<{width}}  {rates}  {wtl:>11}  {r.n_unscored}")
     return "\n".join(lines) + "\n"

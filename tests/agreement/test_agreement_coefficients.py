@@ -23,6 +23,7 @@ Published references used (values copied from the cited outputs, with the produc
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -209,22 +210,38 @@ def test_krippendorff_matches_package_with_missing() -> None:
         assert krippendorff_alpha(r).estimate == pytest.approx(expected, abs=1e-10)
 
 
-def test_gwet_ac1_and_fleiss_match_irrcac_with_missing() -> None:
-    raw = pytest.importorskip("irrCAC.raw")
-    import pandas as pd
+def _gwet_raw_reference(ratings: Sequence[Sequence[object]], categories: Sequence[object]) -> tuple[float, float]:
+    """Unweighted AC1 and Fleiss' kappa (Gwet's generalisation) of raw ratings with missing values, written out term
+    by term from Gwet (2014), Handbook of Inter-Rater Reliability, 4th ed., ch. 2 (the formulas behind irrCAC's
+    ``gwet.ac1.raw`` and ``fleiss.kappa.raw``): units nobody rated are dropped; p_a averages
+    sum_k r_ik (r_ik - 1) / (r_i (r_i - 1)) over the units with at least two ratings; pi_k averages r_ik / r_i over
+    all rated units; AC1's p_e = sum_k pi_k (1 - pi_k) / (q - 1), Fleiss' p_e = sum_k pi_k^2.
+    Plain loops, no numpy and nothing from harness.calibration: a second implementation of the same published
+    formulas, itself pinned to the irrCAC vignette's cac.raw4raters numbers in the test below."""
+    rated = [[x for x in row if x is not None and x == x] for row in ratings]  # x == x drops NaN
+    counts = [[row.count(k) for k in categories] for row in rated if row]
+    multi = [c for c in counts if sum(c) >= 2]
+    pa = sum(sum(r * (r - 1) for r in c) / (sum(c) * (sum(c) - 1)) for c in multi) / len(multi)
+    pi = [sum(c[k] / sum(c) for c in counts) / len(counts) for k in range(len(categories))]
+    pe_ac1 = sum(p * (1 - p) for p in pi) / (len(categories) - 1)
+    pe_fleiss = sum(p * p for p in pi)
+    return (pa - pe_ac1) / (1 - pe_ac1), (pa - pe_fleiss) / (1 - pe_fleiss)
 
+
+def test_gwet_ac1_and_fleiss_match_gwet_formulas_with_missing() -> None:
+    # irrCAC itself is not installable next to this stack (it pins scipy==1.12), so the second implementation is
+    # the reference above; first it must reproduce the published vignette output for cac.raw4raters
+    # (gwet.ac1.raw -> 0.77544, pe 0.1903212; fleiss.kappa.raw -> 0.76117; irrCAC prints 5 digits) ...
+    ref_ac1, ref_fleiss = _gwet_raw_reference(RAW_4RATERS, FIVE)
+    assert ref_ac1 == pytest.approx(0.77544, abs=5e-6)
+    assert ref_fleiss == pytest.approx(0.76117, abs=5e-6)
+    # ... then ours must match it on random data with missing ratings (and units nobody rated), to rounding.
     rng = np.random.default_rng(10)
-    for _ in range(5):
-        r = _random_ratings(rng, 25, 4, 0.15)
-        codes = encode_ratings(r).astype(float)
-        codes[codes < 0] = np.nan
-        frame = pd.DataFrame(codes)
-        frame = frame[frame.notna().any(axis=1)]
-        # declare the categories: irrCAC otherwise takes the observed values (and, with pandas 3, counts NaN
-        # as one), which changes q in AC1's chance term (stats-notes §4 item 4). irrCAC rounds to 5 digits.
-        cac = raw.CAC(frame, categories=[0.0, 1.0, 2.0])
-        assert gwet_ac1(r).estimate == pytest.approx(cac.gwet()["est"]["coefficient_value"], abs=1e-5)
-        assert fleiss_kappa(r).estimate == pytest.approx(cac.fleiss()["est"]["coefficient_value"], abs=1e-5)
+    for _ in range(20):
+        r = np.vstack([_random_ratings(rng, 25, 4, 0.15), [None] * 4])  # the last unit: nobody rated it
+        ref_ac1, ref_fleiss = _gwet_raw_reference(r.tolist(), CATEGORIES)
+        assert gwet_ac1(r).estimate == pytest.approx(ref_ac1, abs=1e-12)
+        assert fleiss_kappa(r).estimate == pytest.approx(ref_fleiss, abs=1e-12)
 
 
 def test_two_rater_ac1_table_form_matches_multirater_form() -> None:

@@ -95,6 +95,7 @@ def test_rerun_makes_no_calls_and_new_candidate_costs_only_its_share(tmp_path: P
     assert verdicts(tmp_path).groupby(["candidate_a", "candidate_b"]).ngroups == 3
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_without_repeating_a_call(tmp_path: Path) -> None:
     log = tmp_path / "calls.jsonl"
     cfg = write_config(tmp_path)
@@ -112,6 +113,7 @@ def test_interrupted_run_resumes_without_repeating_a_call(tmp_path: Path) -> Non
     assert len(verdicts(tmp_path)) == 3 * 3 * 2 * N_CRITERIA * 2
 
 
+@pytest.mark.slow
 def test_adaptive_schedule_judges_fewer_units_and_keeps_the_ranking(tmp_path: Path) -> None:
     cands = {"warm": "scripted/therapist-warm", "terse": "scripted/therapist-terse",
              "verbose": "scripted/therapist-verbose", "crisis": "scripted/therapist-crisis"}

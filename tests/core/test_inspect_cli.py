@@ -11,6 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from inspect_ai.log import read_eval_log
 
 from tests.core.helpers import SCENARIOS
@@ -31,6 +32,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_inspect_eval_both_tasks_and_inspect_view(tmp_path: Path) -> None:
     scen = tmp_path / "s.jsonl"
     scen.write_text("".join(json.dumps(s) + "\n" for s in SCENARIOS))

@@ -9,8 +9,9 @@ import pytest
 from harness.cli import main
 from harness.core import InputError
 from harness.inputs import epitome_split, load_personas_file, resolve_scenarios
+from tests.conftest import SHARED, requires_shared
 
-EPITOME = Path(__file__).resolve().parents[3] / "shared" / "data" / "epitome"
+EPITOME = SHARED / "data" / "epitome"
 
 
 def test_hf_dataset_folder(tmp_path: Path) -> None:
@@ -25,7 +26,7 @@ def test_hf_dataset_folder(tmp_path: Path) -> None:
         resolve_scenarios(f"hf:{tmp_path / 'bad'}")
 
 
-@pytest.mark.skipif(not EPITOME.is_dir(), reason="EPITOME is not shipped; this check needs ../shared/data/epitome")
+@requires_shared("data/epitome/emotional-reactions-reddit.csv")  # EPITOME is not shipped
 def test_epitome_split_matches_the_paper_sizes() -> None:
     train, test = epitome_split(EPITOME, "train"), epitome_split(EPITOME, "test")
     assert (len(train), len(test)) == (2379, 600)  # 2,979 posts, the paper's data/prepare_dataset.py sizes

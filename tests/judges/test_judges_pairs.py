@@ -12,9 +12,11 @@ import pytest
 import harness
 from harness.core import InputError
 from harness.reward_heads import RewardHeadPair, default_criteria, load_epitome_pairs, load_pairs, pairs_from_ordinal
+from tests.conftest import SHARED, requires_shared
 
 PREFS = Path(harness.__file__).parent / "reward_heads" / "data" / "preferences.jsonl"
-EPITOME = Path("/work/shared/data/epitome/emotional-reactions-reddit.csv")
+EPITOME_CSV = "data/epitome/emotional-reactions-reddit.csv"
+EPITOME = SHARED / EPITOME_CSV
 GOOD = {"id": "p1", "context_id": "c1", "context": "I feel low.", "criterion": "empathy",
         "chosen": "That sounds hard.", "rejected": "Cheer up.", "split": "train"}
 
@@ -173,7 +175,7 @@ def test_epitome_loader_rejects_wrong_columns(tmp_path: Path) -> None:
         load_epitome_pairs(f)
 
 
-@pytest.mark.skipif(not EPITOME.is_file(), reason="EPITOME data not present on this machine")
+@requires_shared(EPITOME_CSV)
 def test_epitome_pairs_from_the_real_file() -> None:
     # Reads the licensed file in memory only; nothing from it is written anywhere.
     pairs = load_epitome_pairs(EPITOME)

@@ -54,7 +54,8 @@ def test_bundled_heads_were_trained_on_the_shipped_data(judge: RewardHeads) -> N
     sha = hashlib.sha256(PREFS.read_bytes()).hexdigest()
     assert judge.manifest["data"]["sha256"] == sha, (
         "preferences.jsonl changed since the heads were trained: retrain with "
-        "train_heads('harness/reward_heads/data/preferences.jsonl', 'harness/reward_heads/data/rm_heads') and update the docs")
+        "train_heads('harness/reward_heads/data/preferences.jsonl', 'harness/reward_heads/data/rm_heads') and update "
+        "the docs")
 
 
 @pytest.mark.slow

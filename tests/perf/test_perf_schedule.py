@@ -1,4 +1,5 @@
-"""Adaptive pair scheduling (harness/run/_schedule.py): deterministic, within budget, no unit twice, finds clear rankings.
+"""Adaptive pair scheduling (harness/run/_schedule.py): deterministic, within budget, no unit twice, finds clear
+rankings.
 
 No timing is asserted anywhere (the benchmarks report ratios instead).
 """
@@ -179,8 +180,7 @@ def test_inspect_batch_judge_runs_rounds_through_inspect_and_replays_from_the_ca
     """The runner integration from the module docstring, on the scripted provider (counts, no timings)."""
     from inspect_ai.log import read_eval_log_samples
 
-    from harness.run import build_model
-    from harness.run._stages import _eval_options, plan_run, stage1, use_run_cache
+    from harness.run import build_model, eval_options, plan_run, stage1, use_run_cache
     from harness.verdicts import build_verdicts
     from tasks import pairwise
 
@@ -207,14 +207,14 @@ def test_inspect_batch_judge_runs_rounds_through_inspect_and_replays_from_the_ca
     def run_once() -> tuple[list[Path], list[tuple[Unit, float | None]], int]:
         before = len(calls.read_text().splitlines())
         judge = inspect_batch_judge(make_task, plan.run_dir / "stage2" / "adaptive", model="none",
-                                    model_roles={"judge": build_model(j)}, **_eval_options(plan, "none"))
+                                    model_roles={"judge": build_model(j)}, **eval_options(plan, "none"))
         ids = sample_ids(make_task(0, 1))
         built.clear()
         res = adaptive_schedule(names, ids, judge, ScheduleConfig(batch_size=4, burn_in=1, budget=10, seed=0))
         assert judge.rounds >= 3 and sorted(built) == sorted(set(built))  # each pair's task built once
         judge_calls = [json.loads(x) for x in calls.read_text().splitlines()[before:]]
         assert all(c["model"] == "judge-longer" for c in judge_calls)
-        return [Path(lg.location) for lg in judge.logs], res.judged, len(judge_calls)
+        return list(judge.logs), res.judged, len(judge_calls)
 
     logs, judged, n_calls = run_once()
     assert len(judged) == 10 and len({u for u, _ in judged}) == 10
@@ -229,3 +229,51 @@ def test_inspect_batch_judge_runs_rounds_through_inspect_and_replays_from_the_ca
     assert all(by_unit[u] == (1.0 if names[u[0]] == "verbose" or names[u[1]] == "terse" else 0.0) for u in by_unit)
     _, judged2, n_calls2 = run_once()
     assert judged2 == judged and n_calls2 == 0  # replayed from the run's cache: zero judge calls
+
+
+@pytest.mark.slow
+def test_every_stage2_mode_writes_its_index_through_the_one_writer(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """All pairs or adaptive, in one process or two: the one index writer lists exactly the logs the mode wrote,
+    in the mode's folders, and the verdict table builds from it (scripted provider; counts only)."""
+    import shutil
+
+    from pandas.testing import assert_frame_equal
+
+    import harness.run._stage2 as stage2_module
+    from harness.run import plan_run, stage1, stage2, stage2_logs
+    from harness.verdicts import build_verdicts
+
+    plan = plan_run(_config(tmp_path))
+    stage1(plan, display="none")
+    writes: list[list[dict[str, str]]] = []
+    writer = stage2_module.write_stage2_index
+
+    def spy(run_dir: Path, entries: list[dict[str, str]]) -> list[Path]:
+        writes.append(list(entries))
+        return writer(run_dir, entries)
+
+    monkeypatch.setattr(stage2_module, "write_stage2_index", spy)
+    out = plan.run_dir / "stage2"
+    tables = {}
+    for schedule, workers, layout in [("all", 1, ()), ("all", 2, ("shard-",)), ("adaptive", 1, ("adaptive", "round-")),
+                                      ("adaptive", 2, ("adaptive", "round-", "shard-"))]:
+        shutil.rmtree(out, ignore_errors=True)  # the calls come from the run's cache
+        budget = 10 if schedule == "adaptive" else None
+        logs = stage2(plan, display="none", schedule=schedule, budget=budget, workers=workers)
+        assert len(writes) == 1  # one write of the index, by the one writer
+        entries = writes.pop()
+        on_disk = sorted(p.relative_to(out) for p in out.rglob("*.eval"))
+        assert sorted(Path(e["log"]) for e in entries) == on_disk and sorted(logs) == sorted(out / p for p in on_disk)
+        assert json.loads((out / "index.json").read_text()) == entries and stage2_logs(plan.run_dir) == logs
+        for p in on_disk:  # each mode's folders: stage2/*.eval, shard-k-of-2/, adaptive/round-*/[shard-k-of-2/]
+            assert len(p.parts) == len(layout) + 1
+            assert all(d.startswith(x) for d, x in zip(p.parts[:-1], layout, strict=True))
+        if workers == 2:
+            assert {p.parts[len(layout) - 1] for p in on_disk} == {"shard-0-of-2", "shard-1-of-2"}
+        df = build_verdicts(stage2_logs(plan.run_dir), "t")
+        assert len(df) == (3 * 5 if budget is None else budget) * 2 * 2  # units x criteria x orders
+        tables[(schedule, workers)] = df.drop(columns=["stage2_log"]).sort_values(
+            ["candidate_a", "candidate_b", "scenario_id", "criterion", "order"]).reset_index(drop=True)
+    assert_frame_equal(tables[("all", 1)], tables[("all", 2)])
+    assert_frame_equal(tables[("adaptive", 1)], tables[("adaptive", 2)])

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from reliability_helpers import STAGE1_SERVER_CALLS, STAGE2_SERVER_CALLS, CleanRun, fault_config, run_in_process
 
-from harness.run import HARNESS_CPU_PER_CALL_S, dry_run, stage2_seconds
-from harness.run import plan_run
+from harness.run import HARNESS_CPU_PER_CALL_S, dry_run, plan_run, stage2_seconds
 from harness.testing import FaultPlan, FaultServer
 from tests.core.helpers import SCENARIOS
 

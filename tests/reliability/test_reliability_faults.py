@@ -44,6 +44,7 @@ def _retries(run_dir: Path) -> tuple[int, int]:
     return calls, samples
 
 
+@pytest.mark.slow
 def test_transient_faults_are_retried_and_leave_the_table_unchanged(fault_srv: FaultServer, clean_run: CleanRun,
                                                                     tmp_path: Path) -> None:
     # 30% of attempts fail (429 + Retry-After, 500, 503, hangs past attempt_timeout, truncated and non-JSON

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from inspect_ai.model import ChatMessageUser
 
+from harness.leaderboard import write_leaderboard
 from harness.testing._scripted import _THERAPIST, _therapist
 from harness.verdicts import summary_table
 from reports import _sections
@@ -71,7 +72,8 @@ def test_detector_leaves_ordinary_therapy_language_alone(text: str) -> None:
 
 
 def test_no_false_positive_on_the_bundled_therapy_texts_and_every_technique_in_the_scripted_attack() -> None:
-    texts = [json.loads(line) for line in (DATA.parents[1] / "reward_heads" / "data" / "preferences.jsonl").read_text().splitlines() if line.strip()]
+    prefs = DATA.parents[1] / "reward_heads" / "data" / "preferences.jsonl"
+    texts = [json.loads(line) for line in prefs.read_text().splitlines() if line.strip()]
     corpus = [t[k] for t in texts for k in ("context", "chosen", "rejected")]
     corpus += [json.loads(line)["text"] for line in (DATA / "scenarios.jsonl").read_text().splitlines() if line]
     corpus += [_therapist(style, [ChatMessageUser(content=PATIENT)]) for style in _THERAPIST if style != "inject"]
@@ -153,13 +155,15 @@ def test_injecting_candidate_does_not_win_against_a_judge_that_obeys_it(tmp_path
     inject = table[table.candidate == "inject"]
     assert (inject.win_rate == 0.0).all() and (inject.win_rate_half == 50.0).all()
 
-    # the report shows it: judge diagnostics table and a notice above the transcript browser
+    # the report shows it (from tables/injection, written by the leaderboard): judge diagnostics table and a
+    # notice above the transcript browser
+    write_leaderboard(tmp_path / "runs" / "t", n_boot=10)
     data = load_run(tmp_path / "runs" / "t")
     html = str(_sections._injection_table(data)) + str(_sections._injection_note(data))
     assert "injection-table" in html and "injection-note" in html
     assert "inject" in html and "fake_verdict" in html and "addresses_judge" in html
     assert "0\u201312\u20130" in html  # its W-T-L: 12 flagged head-to-heads (2 opponents x 3 scenarios x 2 criteria)
-    data.verdicts = data.verdicts.assign(injection_a=False, injection_b=False)
+    data.tables["injection"] = data.table("injection").iloc[:0]  # a run without flagged text
     assert "injection-none" in str(_sections._injection_table(data)) and str(_sections._injection_note(data)) == ""
 
 

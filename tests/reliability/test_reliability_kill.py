@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from inspect_ai.log import read_eval_log
 from pandas.testing import assert_frame_equal
 from reliability_helpers import (
@@ -52,6 +53,7 @@ def _kill_point(kill: int, rng: random.Random, reached: int) -> int:
     return rng.randint(low, high)
 
 
+@pytest.mark.slow
 def test_kill_9_then_resume_loses_nothing_and_repeats_only_in_flight_calls(
         fault_srv: FaultServer, clean_run: CleanRun, tmp_path: Path) -> None:
     fault_srv.reset(FaultPlan(latency_s=0.15))  # slow enough answers that a kill lands mid-stage

@@ -6,11 +6,13 @@ import os
 import uuid
 from pathlib import Path
 
+import pytest
 from reliability_helpers import fault_config, file_texts, record, run_cli
 
 from harness.testing import FaultPlan, FaultServer
 
 
+@pytest.mark.slow
 def test_planted_api_keys_never_reach_the_run_directory(fault_srv: FaultServer, tmp_path: Path) -> None:
     fault_key = f"sk-PLANTED-{uuid.uuid4().hex}"
     other_keys = {var: f"sk-PLANTED-{var}-{uuid.uuid4().hex[:12]}" for var in

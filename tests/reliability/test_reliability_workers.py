@@ -24,7 +24,7 @@ from reliability_helpers import (
     theraeval_exe,
 )
 
-from harness.run import shard_ids, split_connections
+from harness.run import shard_ids, split_connections, stage2_logs
 from harness.testing import Call, FaultPlan, FaultServer
 
 
@@ -57,6 +57,7 @@ def _peak_judge_concurrency(calls: list[Call]) -> int:
     return peak
 
 
+@pytest.mark.slow
 def test_workers_give_the_same_table_with_every_call_once(fault_srv: FaultServer, clean_run: CleanRun,
                                                           tmp_path: Path) -> None:
     fault_srv.reset(FaultPlan(latency_s=0.05))  # answers overlap, so the connection split is exercised
@@ -92,7 +93,7 @@ def test_more_workers_than_connections_is_refused_before_any_call(fault_srv: Fau
 
 
 def _workers_of(session: int) -> list[int]:
-    """Pids of live `harness.run._workers` processes in process session `session`."""
+    """Pids of live `harness.run._workers_main` processes in process session `session`."""
     found = []
     for d in Path("/proc").iterdir():
         if not d.name.isdigit():
@@ -100,7 +101,7 @@ def _workers_of(session: int) -> list[int]:
         try:
             cmd = (d / "cmdline").read_bytes().split(b"\0")
             state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
-            if b"harness.run._workers" in cmd and state != "Z" and os.getsid(int(d.name)) == session:
+            if b"harness.run._workers_main" in cmd and state != "Z" and os.getsid(int(d.name)) == session:
                 found.append(int(d.name))
         except (OSError, IndexError):  # the process ended while we looked
             continue
@@ -108,6 +109,7 @@ def _workers_of(session: int) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="finds the workers through /proc")
+@pytest.mark.slow
 def test_killing_the_parent_stops_its_workers_and_the_run_resumes(fault_srv: FaultServer, clean_run: CleanRun,
                                                                   tmp_path: Path) -> None:
     fault_srv.reset(FaultPlan(latency_s=0.1))
@@ -140,3 +142,44 @@ def test_killing_the_parent_stops_its_workers_and_the_run_resumes(fault_srv: Fau
     aborted = [c for c in calls if c.fault == "frozen-aborted"]
     assert {c.key for c in calls} == clean_run.keys
     assert len(calls) - len(clean_run.keys) == len(aborted)  # only the calls in flight at the kill were repeated
+
+
+def _round_logs(run_dir: Path) -> list[tuple[str, ...]]:
+    """(round folder, [shard folder]) of every adaptive round log, sorted."""
+    root = run_dir / "stage2" / "adaptive"
+    return sorted(p.relative_to(root).parent.parts for p in root.rglob("*.eval"))
+
+
+@pytest.mark.slow
+def test_adaptive_rounds_shard_over_workers_with_every_call_once(fault_srv: FaultServer, clean_run: CleanRun,
+                                                                 tmp_path: Path) -> None:
+    """`--schedule adaptive --workers 2`: each round is split over the two processes, and the schedule (its rounds,
+    their units) and the verdicts are those of the one-process adaptive run; an unchanged re-run makes no call."""
+    runs = {}
+    for workers in (1, 2):
+        fault_srv.reset(FaultPlan(latency_s=0.02))
+        (tmp_path / f"w{workers}").mkdir()
+        cfg = fault_config(tmp_path / f"w{workers}", extra_run="max_connections = 4\n")
+        assert run_in_process("run", str(cfg), "--display", "none", "--schedule", "adaptive",
+                              "--workers", str(workers)) == 0
+        calls = fault_srv.calls()
+        assert sorted(c.key for c in calls) == sorted(clean_run.keys)  # every distinct call exactly once
+        run_dir = tmp_path / f"w{workers}" / "runs" / "r"
+        runs[workers] = (cfg, run_dir, pd.read_parquet(run_dir / "verdicts.parquet"), _round_logs(run_dir))
+    _, _, df1, logs1 = runs[1]
+    cfg2, run_dir2, df2, logs2 = runs[2]
+    assert_frame_equal(comparable(df2), comparable(df1))  # the same judged units and verdicts
+    assert_frame_equal(comparable(df2), comparable(clean_run.verdicts))  # (9 units: the schedule judges them all)
+    rounds1 = sorted({parts[0] for parts in logs1})
+    assert len(rounds1) >= 2 and all(len(parts) == 1 for parts in logs1)  # one process: logs in the round folder
+    assert sorted({parts[0] for parts in logs2}) == rounds1  # same rounds: their names hash their units
+    assert all(len(parts) == 2 and parts[1] in ("shard-0-of-2", "shard-1-of-2") for parts in logs2)
+    assert {parts[1] for parts in logs2} == {"shard-0-of-2", "shard-1-of-2"}  # a round was split over both
+    indexed = sorted(str(p.relative_to(run_dir2 / "stage2")) for p in stage2_logs(run_dir2))
+    assert indexed == sorted(str(p.relative_to(run_dir2 / "stage2")) for p in (run_dir2 / "stage2").rglob("*.eval"))
+
+    fault_srv.reset(FaultPlan())
+    assert run_in_process("stage2", str(cfg2), "--display", "none", "--schedule", "adaptive", "--workers", "2") == 0
+    assert fault_srv.calls() == []  # unchanged re-run: the same rounds, complete logs, no call
+    assert _round_logs(run_dir2) == logs2
+    assert_frame_equal(comparable(pd.read_parquet(run_dir2 / "verdicts.parquet")), comparable(df1))

@@ -44,6 +44,7 @@ def make_real_run(tmp: Path) -> Path:
     cfg = tmp / "demo.toml"
     cfg.write_text(text, encoding="utf-8")
     assert main(["run", str(cfg), "--display", "none"]) == 0
+    assert main(["leaderboard", str(tmp / "runs" / "demo")]) == 0  # the report reads tables, never writes them
     return tmp / "runs" / "demo"
 
 
@@ -90,7 +91,8 @@ def synthetic_run(root: Path, *, agreement: bool = True, n_candidates: int = 3, 
                         "persona_id": "", "criterion": c, "order": order, "judge_label": label, "verdict": v,
                         "unscored_reason": "unparseable " + XSS if v == "unscored" else "",
                         "judge_reason": "" if v == "unscored" else f"because {XSS}", "combined": combined,
-                        "position_flip": flip, "len_a": 100, "len_b": 120, "stage2_log": "x.eval",
+                        "position_flip": flip, "injection_a": False, "injection_b": False, "len_a": 100,
+                        "len_b": 120, "stage2_log": "x.eval",
                         "stage2_sample": s["id"],
                     })
     pd.DataFrame(rows, columns=list(COLUMNS)).to_parquet(run_dir / "verdicts.parquet", index=False)

@@ -51,7 +51,7 @@ def test_real_run_report_in_chromium(real_run: Path, driver: Any) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    index = render_report(real_run)  # tables/ is missing: the report writes it first
+    index = render_report(real_run)  # reads the tables `theraeval leaderboard` wrote
     assert (real_run / "tables" / "table.parquet").is_file()
     _open(driver, index)
     title = driver.title

@@ -1,7 +1,8 @@
 """Synthetic verdict tables for the statistics tests (deterministic, no model calls).
 
 ``phase1_pair_counts`` builds integer pairwise outcome counts whose per-model average win rates equal the
-paper's Phase-1 table (digest §2.2); ``verdict_rows`` turns any pairwise counts into a verdict table with the
+paper's Phase-1 table (Beikzadeh et al. 2026, arXiv:2602.16053); ``verdict_rows`` turns any pairwise counts into a
+verdict table with the
 columns the judge stage writes, both presentation orders per head-to-head.
 """
 

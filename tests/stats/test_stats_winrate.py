@@ -77,7 +77,8 @@ def test_wilson_degenerate_and_invalid() -> None:
 
 
 def test_win_rate_paper_readme_example() -> None:
-    # Paper code README (digest §1.8): 465 wins, 120 losses, 15 ties over 600 questions -> 77.5% vs 20.0%.
+    # Paper code README (github.com/mehrabbz/MODPO-Therapeutic-AI): 465 wins, 120 losses, 15 ties over 600 questions
+    # -> 77.5% vs 20.0%.
     a = win_rate(465, 15, 120)
     b = win_rate(120, 15, 465)
     assert a.estimate == pytest.approx(0.775)

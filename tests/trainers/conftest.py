@@ -1,6 +1,6 @@
 """Shared fixtures: a tiny random Llama with a locally trained tokenizer, and synthetic preference data.
 
-Everything is built offline in the session (training-notes §2a): no download, ~0.3 s.
+Everything is built offline in the session: no download, ~0.3 s.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ DISMISSIVE = "Just get over it and stop complaining."
 SAFE = "Please reach out to a crisis line or someone you trust right now."
 UNSAFE = "You should try to relax and ignore it."
 
-# Training recipe that actually moves the 1.8 M-parameter model in a few steps (training-notes §3.1).
+# Training recipe that actually moves the 1.8 M-parameter model in a few steps.
 CPU_ARGS: dict[str, Any] = {
     "report_to": "none",
     "bf16": False,

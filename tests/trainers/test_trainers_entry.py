@@ -73,6 +73,7 @@ def _manifest(run: Path) -> dict[str, Any]:
     return json.loads((run / "manifest.json").read_text())
 
 
+@pytest.mark.slow
 def test_manifest_and_candidate(chain: dict[str, Path], workdir: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -102,6 +103,7 @@ def test_manifest_and_candidate(chain: dict[str, Path], workdir: Path) -> None:
     assert out.shape[1] > enc["input_ids"].shape[1]
 
 
+@pytest.mark.slow
 def test_lora_merged_copy_equals_adapter(chain: dict[str, Path], workdir: Path) -> None:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
@@ -117,6 +119,7 @@ def test_lora_merged_copy_equals_adapter(chain: dict[str, Path], workdir: Path) 
     assert diff < 1e-4, diff
 
 
+@pytest.mark.slow
 def test_modpo_run_records_margins_and_learns(chain: dict[str, Path]) -> None:
     man = _manifest(chain["modpo"])
     assert man["config"]["criteria"] == ["empathy", "safety"] and man["config"]["weights"] == [0.6, 0.4]
@@ -126,6 +129,7 @@ def test_modpo_run_records_margins_and_learns(chain: dict[str, Path]) -> None:
     assert m["loss_last"] < m["loss_first"] and m["rewards/margins_last"] > m["rewards/margins_first"], m
 
 
+@pytest.mark.slow
 def test_reward_model_run(chain: dict[str, Path]) -> None:
     run = chain["rm"]
     assert not (run / "candidate.toml").exists()
@@ -135,6 +139,7 @@ def test_reward_model_run(chain: dict[str, Path]) -> None:
     assert _manifest(run)["metrics"]["safety/accuracy_last"] == 1.0
 
 
+@pytest.mark.slow
 def test_soup_run_is_the_average_of_its_inputs(chain: dict[str, Path]) -> None:
     from transformers import AutoModelForCausalLM
 
@@ -293,6 +298,7 @@ def test_modpo_on_a_datasets_directory_with_extra_columns(
     assert man["metrics"]["global_step"] == 3.0 and man["lora"] is None
 
 
+@pytest.mark.slow
 def test_trained_model_runs_as_a_stage1_candidate(chain: dict[str, Path], workdir: Path) -> None:
     """The soup's candidate.toml, pasted into a run config, is evaluated end to end (stage 1 + stage 2)."""
     import pandas as pd

@@ -78,7 +78,8 @@ def test_half_half_soup_is_the_exact_average_of_task_vectors(
 
 
 def test_the_authors_merges_would_fail_this_check(two_runs: tuple) -> None:
-    """Scaling both A and B by w (the authors' merge, paper.md §4.3) is far outside the 1e-6 tolerance."""
+    """Scaling both A and B by w (the authors' merge, github.com/mehrabbz/MODPO-Therapeutic-AI) is far outside the
+    1e-6 tolerance."""
     _, _, da, db = two_runs
     key = next(iter(da))
     exact = 0.5 * da[key] + 0.5 * db[key]

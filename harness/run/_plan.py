@@ -1,0 +1,190 @@
+"""The run plan: validate everything (nothing written), snapshot the inputs, and the options every stage's
+`eval_set` runs with.
+
+Resumability comes from two mechanisms: `eval_set` skips tasks whose log is complete and retries
+incomplete ones (reusing their finished samples), and every model call goes through inspect's cache
+(never expiring, scoped by a hash of the model's spec, stored in `<run>/cache`), so a call that had
+completed before an interruption is never made again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inspect_ai.log import EvalLog
+
+from harness.core import InputError, atomic_write_text
+from harness.inputs import (
+    CandidateSpec,
+    CriteriaSet,
+    Persona,
+    RunConfig,
+    Scenario,
+    config_file,
+    load_criteria,
+    load_responses,
+    load_run_config,
+    resolve_personas,
+    resolve_scenarios,
+)
+from harness.run._endpoints import check_endpoints
+
+Pair = tuple[str, str]
+"""Two candidate names, the first one earlier in the config."""
+Units = Mapping[Pair, Sequence[str] | None]
+"""What to judge: pair -> its sample ids (None: all of the pair's samples, as the whole task)."""
+IndexEntry = dict[str, str]
+"""One line of `stage2/index.json`: `candidate_a`, `candidate_b` and `log` (relative to `stage2/`)."""
+
+
+class StageError(RuntimeError):
+    """A stage did not complete (after retries); re-running the same command resumes it."""
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A validated run: config, resolved inputs, and where everything goes."""
+
+    cfg: RunConfig
+    config_path: Path
+    run_dir: Path
+    scenarios: list[Scenario]
+    personas: list[Persona]
+    criteria: CriteriaSet
+
+    def inputs(self) -> dict[str, Path]:
+        """Snapshot paths; their names carry a content hash so changed inputs mean new tasks."""
+        d = self.run_dir / "inputs"
+        return {
+            "scenarios": d / f"scenarios-{_hash_jsonl(self.scenarios)}.jsonl",
+            "personas": d / f"personas-{_hash_jsonl(self.personas)}.jsonl",
+            "criteria": d / f"criteria-{self.criteria.hash}.toml",
+        }
+
+    def responses_path(self, c: CandidateSpec) -> Path:
+        assert c.responses is not None
+        p = Path(c.responses).expanduser()
+        return p if p.is_absolute() else self.config_path.parent / p
+
+
+def _jsonl(items: list[Any]) -> str:
+    return "".join(json.dumps(x.model_dump(mode="json"), sort_keys=True, ensure_ascii=False) + "\n" for x in items)
+
+
+def _hash_jsonl(items: list[Any]) -> str:
+    return hashlib.sha256(_jsonl(items).encode()).hexdigest()[:12]
+
+
+def plan_run(config_path: str | Path) -> RunPlan:
+    """Load and validate the config and every file it points at; nothing is written."""
+    path = config_file(config_path).resolve()
+    cfg, _ = load_run_config(path)
+    base = path.parent
+    scenarios = resolve_scenarios(cfg.data.scenarios, base)
+    if cfg.data.scenario_ids is not None:
+        by_id = {s.id: s for s in scenarios}
+        missing = [i for i in cfg.data.scenario_ids if i not in by_id]
+        if missing:
+            raise InputError(path, "data.scenario_ids", missing[0], "unknown scenario id",
+                             f"use ids from {cfg.data.scenarios}")
+        scenarios = [by_id[i] for i in cfg.data.scenario_ids]
+    if cfg.data.scenario_limit is not None:
+        scenarios = scenarios[: cfg.data.scenario_limit]
+    personas = resolve_personas(cfg.data.personas, base)
+    spec = cfg.data.criteria
+    crit_path = base / spec if spec.endswith(".toml") and not Path(spec).is_absolute() else spec
+    criteria = load_criteria(crit_path)
+    if cfg.data.criteria_ids is not None:
+        criteria = criteria.subset(cfg.data.criteria_ids, path)
+    run_dir = (Path(cfg.run.output_dir).expanduser() / cfg.run.name).resolve()  # relative to the working directory
+    plan = RunPlan(cfg, path, run_dir, scenarios, personas, criteria)
+    for c in cfg.candidates:
+        if c.responses is not None:
+            load_responses(plan.responses_path(c), [s.id for s in scenarios])
+    if cfg.judge.kind == "rm":
+        from scorers import load_reward_judge
+
+        load_reward_judge(str(rel_to(path, cfg.judge.heads)) if cfg.judge.heads != "builtin" else "builtin", criteria)
+    check_endpoints(cfg, path)
+    return plan
+
+
+def rel_to(config_path: Path, path: str) -> Path:
+    """`path` (from the config) relative to the config's folder, unless absolute."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else config_path.parent / p
+
+
+def write_inputs(plan: RunPlan) -> None:
+    """Snapshot the validated inputs into `<run>/inputs` (atomic writes; content-addressed names)."""
+    paths = plan.inputs()
+    paths["scenarios"].parent.mkdir(parents=True, exist_ok=True)
+    contents = {
+        "scenarios": _jsonl(plan.scenarios),
+        "personas": _jsonl(plan.personas),
+        "criteria": _criteria_toml(plan.criteria),
+    }
+    for key, p in paths.items():
+        if not p.exists():
+            atomic_write_text(p, contents[key])
+    # stable names for readers of the current run (leaderboard, report); tasks use the hashed names
+    inputs = plan.run_dir / "inputs"
+    atomic_write_text(inputs / "scenarios.jsonl", contents["scenarios"])
+    atomic_write_text(inputs / "personas.jsonl", contents["personas"])
+    atomic_write_text(inputs / "config.toml", plan.config_path.read_text(encoding="utf-8"))
+
+
+def _criteria_toml(cs: CriteriaSet) -> str:
+    def q(s: str) -> str:
+        return json.dumps(s, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+    lines = [f"name = {q(cs.name)}", f"version = {q(cs.version)}", f"description = {q(cs.description)}", ""]
+    for c in cs.criteria:
+        lines.append("[[criteria]]")
+        lines += [f"{k} = {q(v)}" for k, v in c.model_dump().items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def eval_options(plan: RunPlan, display: str | None) -> dict[str, Any]:
+    """The `eval_set` options of the run's stages (connections, retries, logging)."""
+    run = plan.cfg.run
+    opts: dict[str, Any] = dict(
+        max_connections=run.max_connections,
+        retry_attempts=3,
+        retry_wait=1,
+        # A call error inspect does not retry itself (a 200 whose body is not JSON) errors its sample: retry that
+        # sample in place, instead of failing the task, which cancels every in-flight call of the task (paid
+        # again on the retry) and spends one of eval_set's 3 task retries (docs/guarantees.md).
+        retry_on_error=3,
+        log_dir_allow_dirty=True,  # logs of removed candidates/inputs stay; the stage index says what is current
+        display=display,
+        log_level="warning",
+        log_realtime=run.log_realtime,
+    )
+    if run.attempt_timeout is not None:
+        opts["attempt_timeout"] = run.attempt_timeout
+    if run.max_retries is not None:
+        opts["max_retries"] = run.max_retries
+    return opts
+
+
+def use_run_cache(run_dir: Path) -> None:
+    """Point inspect's call cache at `<run_dir>/cache` (inspect reads INSPECT_CACHE_DIR on every cache access;
+    the run owns its cache, so a resumed or re-run command never repeats a call)."""
+    os.environ["INSPECT_CACHE_DIR"] = str(run_dir / "cache")
+
+
+def finished(ok: bool, logs: list[EvalLog], stage: str) -> None:
+    """Raise `StageError` unless `eval_set` finished every task."""
+    bad = [lg for lg in logs if lg.status != "success"]
+    if not ok or bad:
+        detail = "; ".join(f"{lg.eval.task} ({lg.status}): {lg.error.message if lg.error else ''}" for lg in bad)
+        raise StageError(f"{stage} did not complete: {detail or 'see the logs'}. Re-run to resume.")
+
