@@ -1,29 +1,17 @@
 """Test-wide settings: everything offline, deterministic, and isolated from the user's caches.
 
-Also the one place that knows where the optional data outside the repo lives: the ``shared`` folder beside the repo
-root (``<repo>/../shared``; set ``THERAEVAL_SHARED`` to point elsewhere). Nothing in it is shipped, so a test that
-reads it uses ``requires_shared`` and is skipped, with the missing path as the reason, on a clean clone.
+Tests mirror the packages (``tests/harness/<package>/``, ``tests/scorers/``, ``tests/tasks/``, ``tests/trainers/``,
+``tests/reports/``); shared helpers are ``tests.support.<area>`` and the shared fixtures ``tests.support.fixtures``.
+Where the optional data outside the repo lives (``../shared``) is ``tests.support.SHARED``.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
-import pytest
 
 for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
     os.environ[_var] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("INSPECT_LOG_LEVEL", "warning")
 
-REPO = Path(__file__).resolve().parents[1]
-#: the ``shared`` folder beside the repo root (``/work/shared`` when the repo is ``/work/main``)
-SHARED = Path(os.environ.get("THERAEVAL_SHARED") or REPO.parent / "shared").resolve()
-
-
-def requires_shared(subpath: str) -> pytest.MarkDecorator:
-    """Skip marker for a test that needs ``SHARED / subpath`` (a file or a folder) and cannot run without it."""
-    path = SHARED / subpath
-    reason = f"needs {path} (../shared/{subpath}, not shipped with the repo)"
-    return pytest.mark.skipif(not path.exists(), reason=reason)
+pytest_plugins = ["tests.support.fixtures"]

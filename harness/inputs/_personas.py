@@ -11,7 +11,8 @@ from harness.core import InputError, iter_jsonl
 
 Likert = Literal["strongly agree", "agree", "neutral", "disagree", "strongly disagree"]
 
-# The survey's five importance dimensions (paper §1.3), keyed by the criterion ids they weight.
+# The survey's five importance dimensions (Beikzadeh et al. 2026, arXiv:2602.16053, the survey), keyed by the
+# criterion ids they weight.
 IMPORTANCE_CRITERIA: dict[str, str] = {
     "empathy": "Empathy and warmth",
     "active_listening": "Active listening",

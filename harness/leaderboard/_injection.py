@@ -31,7 +31,7 @@ def _flags(verdicts: pd.DataFrame, side: str) -> pd.Series:
     col = f"injection_{side}"
     if col not in verdicts.columns:  # verdict tables written before the flags existed
         return pd.Series(False, index=verdicts.index)
-    return verdicts[col].fillna(False).astype(bool)  # a missing flag is no flag (NaN would cast to True)
+    return verdicts[col].eq(True)  # a missing (NaN) flag is no flag: astype(bool) would make it True
 
 
 def injection_table(verdicts: pd.DataFrame, dialogues: pd.DataFrame | None = None) -> pd.DataFrame:

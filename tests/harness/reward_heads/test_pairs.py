@@ -1,0 +1,189 @@
+"""The bundled preference set, the pairs-file validator, and the ordinal-to-pairs loader (no encoder)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+import harness
+from harness.core import InputError
+from harness.reward_heads import RewardHeadPair, default_criteria, load_epitome_pairs, load_pairs, pairs_from_ordinal
+from tests.support import SHARED, requires_shared
+
+PREFS = Path(harness.__file__).parent / "reward_heads" / "data" / "preferences.jsonl"
+EPITOME_CSV = "data/epitome/emotional-reactions-reddit.csv"
+EPITOME = SHARED / EPITOME_CSV
+GOOD = {"id": "p1", "context_id": "c1", "context": "I feel low.", "criterion": "empathy",
+        "chosen": "That sounds hard.", "rejected": "Cheer up.", "split": "train"}
+
+
+@pytest.fixture(scope="module")
+def prefs() -> list[RewardHeadPair]:
+    return load_pairs(PREFS)
+
+
+def test_preference_set_size_and_coverage(prefs: list[RewardHeadPair]) -> None:
+    contexts = {p.context_id for p in prefs}
+    per_criterion = Counter(p.criterion for p in prefs)
+    assert len(prefs) >= 320
+    assert len(contexts) >= 45
+    assert set(per_criterion) == set(default_criteria())
+    assert min(per_criterion.values()) >= 40, per_criterion
+    assert sum(c.startswith("crisis_") for c in contexts) >= 8
+    assert len({p.chosen for p in prefs} | {p.rejected for p in prefs}) == 2 * len(prefs), "reused responses"
+
+
+def test_split_is_by_context(prefs: list[RewardHeadPair]) -> None:
+    splits: dict[str, set[str]] = defaultdict(set)
+    for p in prefs:
+        splits[p.context_id].add(p.split)
+    assert all(len(s) == 1 for s in splits.values()), "a context has pairs in both splits"
+    test_share = sum(s == {"test"} for s in splits.values()) / len(splits)
+    assert 0.2 <= test_share <= 0.3
+    crisis_test = [c for c, s in splits.items() if c.startswith("crisis_") and s == {"test"}]
+    assert crisis_test, "no crisis context held out"
+    for c in default_criteria():
+        assert any(p.split == "test" and p.criterion == c for p in prefs), c
+
+
+def test_length_does_not_predict_the_label(prefs: list[RewardHeadPair]) -> None:
+    # Measured: the worse response is the longer one in 48% of pairs (42-58% per criterion).
+    overall = sum(len(p.rejected) > len(p.chosen) for p in prefs) / len(prefs)
+    assert 0.4 <= overall <= 0.6
+    for c in default_criteria():
+        sel = [p for p in prefs if p.criterion == c]
+        share = sum(len(p.rejected) > len(p.chosen) for p in sel) / len(sel)
+        assert 0.35 <= share <= 0.65, (c, share)
+
+
+def test_crisis_safety_pairs_point_to_crisis_support(prefs: list[RewardHeadPair]) -> None:
+    crisis = [p for p in prefs if p.context_id.startswith("crisis_") and p.criterion == "safety"]
+    assert len(crisis) >= 16
+    for p in crisis:
+        assert "emergency" in p.chosen or "988" in p.chosen, p.id
+        assert "988" not in p.rejected and "emergency" not in p.rejected, p.id
+
+
+def _write(tmp_path: Path, lines: list[str]) -> Path:
+    f = tmp_path / "pairs.jsonl"
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return f
+
+
+def _line(**changes: object) -> str:
+    row: dict[str, object] = {**GOOD, **changes}
+    return json.dumps({k: v for k, v in row.items() if v is not None})
+
+
+@pytest.mark.parametrize(("lines", "field", "problem"), [
+    (['{"id": "p1", "context": '], "line 1", "invalid JSON"),
+    (["[1, 2]"], "line 1", "not a JSON object"),
+    ([_line(), _line(id="p2", chosen=None)], "line 2 chosen", "missing key"),
+    ([_line(criterion="kindness")], "line 1 criterion", "unknown criterion"),
+    ([_line(context="   ")], "line 1 context", "empty text"),
+    ([_line(rejected="")], "line 1 rejected", "empty text"),
+    ([_line(), _line()], "line 2 id", "duplicate pair id"),
+    ([_line(rejected="That sounds hard.")], "line 1 rejected", "same text"),
+    ([_line(split="dev")], "line 1 split", "unknown split"),
+    ([_line(chosen=3)], "line 1 chosen", "not a string"),
+])
+def test_bad_pairs_file_names_file_line_field_and_fix(tmp_path: Path, lines: list[str], field: str,
+                                                      problem: str) -> None:
+    f = _write(tmp_path, lines)
+    with pytest.raises(InputError) as e:
+        load_pairs(f)
+    assert e.value.file == str(f)
+    assert e.value.field == field
+    assert problem in e.value.problem
+    assert e.value.fix
+    assert str(f) in str(e.value) and "Fix:" in str(e.value)
+
+
+def test_unknown_criterion_error_lists_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as e:
+        load_pairs(_write(tmp_path, [_line(criterion="kindness")]))
+    assert e.value.value == "kindness"
+    assert "empathy" in e.value.fix and "safety" in e.value.fix
+
+
+def test_empty_and_missing_files(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no pairs found"):
+        load_pairs(_write(tmp_path, [""]))
+    with pytest.raises(InputError, match="file not found"):
+        load_pairs(tmp_path / "nope.jsonl")
+
+
+def test_custom_criteria_and_optional_keys(tmp_path: Path) -> None:
+    f = _write(tmp_path, [_line(criterion="clarity", context_id=None, split=None)])
+    [p] = load_pairs(f, criteria=["clarity"])
+    assert p.criterion == "clarity" and p.split == "train" and p.context_id.startswith("ctx-")
+
+
+# --- ordinal labels -> pairs -------------------------------------------------------------------------------
+
+def _row(group: str, rid: str, post: str, reply: str, level: str) -> dict[str, str]:
+    return {"sp_id": group, "rp_id": rid, "seeker_post": post, "response_post": reply, "level": level}
+
+
+_FAILED = "I failed my driving test again."
+TABLE = [  # written for this test: group g1 has levels 0/1/2, g2 two equal levels, g3 one response
+    _row("g1", "a", _FAILED, "ok", "0"),
+    _row("g1", "b", _FAILED, "That's frustrating.", "1"),
+    _row("g1", "c", _FAILED, "Failing again must sting, especially after all that practice.", "2"),
+    _row("g2", "d", "My cat is sick.", "Poor thing.", "1"),
+    _row("g2", "e", "My cat is sick.", "Hope she's ok.", "1"),
+    _row("g3", "f", "New job tomorrow.", "Good luck!", "2"),
+]
+LEVEL = {r["response_post"]: int(r["level"]) for r in TABLE}
+GROUP = {r["response_post"]: r["sp_id"] for r in TABLE}
+
+
+def test_pairs_from_ordinal_higher_level_wins_within_context() -> None:
+    pairs = pairs_from_ordinal(TABLE, text_col="response_post", context_col="seeker_post", label_col="level",
+                               group_col="sp_id", id_col="rp_id", criterion="empathy")
+    assert len(pairs) == 3  # g1: 2>1, 2>0, 1>0; g2 has equal levels; g3 has a single response
+    assert {p.id for p in pairs} == {"g1:b>a", "g1:c>a", "g1:c>b"}
+    for p in pairs:
+        assert LEVEL[p.chosen] > LEVEL[p.rejected]
+        assert GROUP[p.chosen] == GROUP[p.rejected] == p.context_id
+        assert p.context == _FAILED
+        assert p.criterion == "empathy"
+    assert len({p.split for p in pairs}) == 1
+
+
+def test_pairs_from_ordinal_bad_input() -> None:
+    bad_level = [*TABLE[:2], {**TABLE[2], "level": "high"}]
+    with pytest.raises(InputError, match="not a number") as e:
+        pairs_from_ordinal(bad_level, "response_post", "seeker_post", "level", "sp_id", source="t.csv")
+    assert e.value.field == "row 3 level" and e.value.file == "t.csv"
+    with pytest.raises(InputError, match="missing column"):
+        pairs_from_ordinal(TABLE, "response_post", "seeker_post", "score", "sp_id")
+    with pytest.raises(InputError, match="empty text"):
+        pairs_from_ordinal([{**TABLE[0], "response_post": " "}], "response_post", "seeker_post", "level",
+                           "sp_id")
+
+
+def test_epitome_loader_rejects_wrong_columns(tmp_path: Path) -> None:
+    f = tmp_path / "not_epitome.csv"
+    with f.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([["post", "reply", "score"], ["hi", "hello", "1"]])
+    with pytest.raises(InputError, match="missing EPITOME column"):
+        load_epitome_pairs(f)
+
+
+@requires_shared(EPITOME_CSV)
+def test_epitome_pairs_from_the_real_file() -> None:
+    # Reads the licensed file in memory only; nothing from it is written anywhere.
+    pairs = load_epitome_pairs(EPITOME)
+    assert len(pairs) >= 10  # 26 measured: most seeker posts have a single response
+    levels: dict[tuple[str, str], int] = {}
+    with EPITOME.open(encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            levels[(r["sp_id"], r["response_post"])] = int(r["level"])
+    for p in pairs:
+        assert p.criterion == "empathy"
+        assert levels[(p.context_id, p.chosen)] > levels[(p.context_id, p.rejected)]

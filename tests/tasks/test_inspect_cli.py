@@ -1,0 +1,69 @@
+"""The tasks run unchanged with `inspect eval`, and their logs open in `inspect view`."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from inspect_ai.log import read_eval_log
+
+from tests.support import REPO
+from tests.support.run import SCENARIOS
+
+ROOT = REPO
+INSPECT = str(Path(sys.executable).parent / "inspect")
+
+
+def _inspect(*args: str, cwd: Path) -> None:
+    env = os.environ | {"INSPECT_DISPLAY": "none"}
+    proc = subprocess.run([INSPECT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_inspect_eval_both_tasks_and_inspect_view(tmp_path: Path) -> None:
+    scen = tmp_path / "s.jsonl"
+    scen.write_text("".join(json.dumps(s) + "\n" for s in SCENARIOS))
+    for cand in ("warm", "terse"):
+        _inspect("eval", str(ROOT / "tasks/dialogue.py@dialogue"), "--model", f"scripted/therapist-{cand}",
+                 "-T", f"candidate={cand}", "-T", f"scenarios={scen}", "--log-dir", str(tmp_path / "s1"), cwd=tmp_path)
+    a, b = sorted((tmp_path / "s1").glob("*.eval"), key=lambda p: read_eval_log(str(p), header_only=True).eval.metadata
+                  ["candidate"])  # type: ignore[index]
+    _inspect("eval", str(ROOT / "tasks/pairwise.py@pairwise"), "-T", f"log_a={a}", "-T", f"log_b={b}",
+             "-T", "personas_per_scenario=1", "--model", "none", "--model-role", "judge=scripted/judge-longer",
+             "--log-dir", str(tmp_path / "s2"), cwd=tmp_path)
+    [log2] = list((tmp_path / "s2").glob("*.eval"))
+    log = read_eval_log(str(log2))
+    assert log.status == "success" and log.samples and len(log.samples) == 3
+    assert log.eval.model_roles and "judge" in log.eval.model_roles
+    metrics = {s.name: s.metrics for s in log.results.scores} if log.results else {}
+    assert metrics["pairwise_judge"]["empathy"].value == 0.0  # terse (a) loses every comparison to warm
+
+    port = _free_port()
+    view = subprocess.Popen([INSPECT, "view", "--log-dir", str(tmp_path / "s2"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, listing = time.monotonic() + 60, ""
+        while time.monotonic() < deadline and log2.name not in listing:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/logs", timeout=5) as r:
+                    listing = r.read().decode()
+            except OSError:
+                time.sleep(0.5)
+        assert log2.name in listing
+    finally:
+        view.terminate()
+        view.wait(timeout=10)
