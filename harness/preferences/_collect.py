@@ -69,7 +69,7 @@ def collect_preferences_main(run_dir: Path, out_dir: Path, *, judge: str = "rm",
     from pydantic import ValidationError
 
     from harness.inputs import JudgeSpec
-    from harness.run import StageError, build_model, stage1_logs, use_run_cache
+    from harness.run import build_model, finished, stage1_logs, use_run_cache
     from tasks import preference
 
     run_dir = Path(run_dir).resolve()
@@ -125,10 +125,7 @@ def collect_preferences_main(run_dir: Path, out_dir: Path, *, judge: str = "rm",
     log_dir = run_dir / "preferences"
     ok, logs = eval_set([task], log_dir=str(log_dir), model="none", model_roles=roles, retry_attempts=3,
                         retry_wait=1, log_dir_allow_dirty=True, log_level="warning", **opts)
-    bad = [lg for lg in logs if lg.status != "success"]
-    if not ok or bad or not logs:
-        detail = "; ".join(f"{lg.eval.task} ({lg.status}): {lg.error.message if lg.error else ''}" for lg in bad)
-        raise StageError(f"preference collection did not complete: {detail or 'see the logs'}. Re-run to resume.")
+    finished(ok and bool(logs), logs, "preference collection")
     log = local_path(logs[0].location)
     index = {"log": log.name, "judge": judge, "judge_model": spec.model if spec is not None else f"rm/{heads}",
              "criteria": Path(crit).name, "seed": seed, "personas_per_scenario": personas_per_scenario,

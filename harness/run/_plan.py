@@ -68,9 +68,14 @@ class RunPlan:
         }
 
     def responses_path(self, c: CandidateSpec) -> Path:
+        """A candidate's imported-responses file, relative to the config's folder unless absolute."""
         assert c.responses is not None
-        p = Path(c.responses).expanduser()
-        return p if p.is_absolute() else self.config_path.parent / p
+        return rel_to(self.config_path, c.responses)
+
+    def heads(self) -> str:
+        """The reward heads as the judge tasks take them: `builtin`, or the folder relative to the config's."""
+        heads = self.cfg.judge.heads
+        return "builtin" if heads == "builtin" else str(rel_to(self.config_path, heads))
 
 
 def _jsonl(items: list[Any]) -> str:
@@ -110,7 +115,7 @@ def plan_run(config_path: str | Path) -> RunPlan:
     if cfg.judge.kind == "rm":
         from scorers import load_reward_judge
 
-        load_reward_judge(str(rel_to(path, cfg.judge.heads)) if cfg.judge.heads != "builtin" else "builtin", criteria)
+        load_reward_judge(plan.heads(), criteria)
     check_endpoints(cfg, path)
     return plan
 

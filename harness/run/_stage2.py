@@ -26,7 +26,7 @@ from inspect_ai.log import EvalLog
 
 from harness.core import InputError, atomic_write_text, local_path
 from harness.run._local_models import build_model
-from harness.run._plan import IndexEntry, Pair, RunPlan, Units, eval_options, rel_to, use_run_cache, write_inputs
+from harness.run._plan import IndexEntry, Pair, RunPlan, Units, eval_options, use_run_cache, write_inputs
 from harness.run._stage1 import stage1_logs
 from harness.run._workers import run_workers, shard_units
 from tasks import pairwise
@@ -62,13 +62,12 @@ class PairTasks:
 def _pair_task(plan: RunPlan, logs1: dict[str, Path], a: str, b: str) -> Task:
     """The stage-2 task judging candidates `a` and `b` (a earlier in the config)."""
     cfg, paths, j = plan.cfg, plan.inputs(), plan.cfg.judge
-    heads = str(rel_to(plan.config_path, j.heads)) if j.heads != "builtin" else "builtin"
     return pairwise(
         log_a=str(logs1[a]), log_b=str(logs1[b]), criteria=str(paths["criteria"]), mode=j.mode,
         personas=str(paths["personas"]), personas_per_scenario=cfg.data.personas_per_scenario,
         seed=cfg.run.seed, granularity=j.granularity, orders=j.orders,
         judge_temperature=j.temperature or 0.0, judge_seed=j.seed or 0, judge_max_tokens=j.max_tokens or 512,
-        structured=j.use_structured(), cache_scope=j.spec_hash(), judge=j.kind, rm_heads=heads,
+        structured=j.use_structured(), cache_scope=j.spec_hash(), judge=j.kind, rm_heads=plan.heads(),
         logprob_margin=j.logprob_margin,
     )
 
@@ -167,7 +166,7 @@ def stage2(plan: RunPlan, display: str | None = None, schedule: str = "all", bud
 def _adaptive(tasks: PairTasks, names: list[str], out_dir: Path, workers: int, display: str | None,
               budget: int | None) -> list[IndexEntry]:
     """The adaptive schedule, each round judged by :func:`judge_units` in `stage2/adaptive/round-NNN-<hash>/`."""
-    from harness.run._schedule import InspectBatchJudge, ScheduleConfig, adaptive_schedule
+    from harness.run._schedule import InspectBatchJudge, ScheduleConfig, adaptive_schedule, sample_ids
 
     entries: list[IndexEntry] = []
 
@@ -180,7 +179,7 @@ def _adaptive(tasks: PairTasks, names: list[str], out_dir: Path, workers: int, d
 
     judge = InspectBatchJudge(run_round, out_dir / "adaptive")
     n_pairs = len(names) * (len(names) - 1) // 2
-    samples = [str(s.id) for s in tasks.task(names[0], names[1]).dataset]
+    samples = sample_ids(tasks.task(names[0], names[1]))
     result = adaptive_schedule(names, samples, judge, ScheduleConfig(batch_size=max(2 * n_pairs, 32), budget=budget,
                                                                      seed=tasks.plan.cfg.run.seed))
     logger.warning("adaptive schedule: %s after %d of %d units (%.0f%%); ranking %s", result.stopped,
