@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.core import InputError
+from harness.core import InputError, iter_jsonl
 from harness.leaderboard import POOLED
 from harness.verdicts import REPORT_COLUMNS
 
@@ -110,13 +110,7 @@ class RunData:
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            obj = json.loads(line)
-            if isinstance(obj, dict):
-                rows.append(obj)
-    return rows
+    return [obj for _, obj in iter_jsonl(path)]  # a corrupt snapshot is an InputError naming its line
 
 
 def _snapshots(inputs: Path, stem: str, suffix: str) -> list[Path]:
