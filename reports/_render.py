@@ -12,9 +12,11 @@ from reports import _sections as sec
 from reports import _transcripts
 from reports._data import RunData, load_run, require_tables
 from reports._escape import Safe, json_island
+from reports._fidelity import fidelity_section
 from reports._figures import FigureGroup, all_figures
 from reports._html import el
 from reports._provenance import provenance
+from reports._safety import safety_section
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +27,9 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline';
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("leaderboard", "Leaderboard"), ("criteria", "Criteria"), ("tradeoff", "Trade-offs"),
-    ("significance", "Significance"), ("diagnostics", "Judge diagnostics"), ("agreement", "Clinician agreement"),
+    ("significance", "Significance"), ("safety", "Crisis safety"), ("patient", "Simulated patient"),
+    ("diagnostics", "Judge diagnostics"),
+    ("agreement", "Clinician agreement"),
     ("personas", "Personas"), ("transcripts", "Transcripts"), ("provenance", "Provenance"),
 )
 
@@ -67,6 +71,8 @@ def page(data: RunData, figs: dict[str, FigureGroup], counts: dict[str, int], ge
            sec.criteria_section(data, figs),
            sec.tradeoff_section(data, figs),
            sec.significance_section(data, figs),
+           safety_section(data),
+           fidelity_section(data),
            sec.diagnostics_section(data, figs),
            sec.agreement_section(data, figs),
            sec.persona_section(data, figs),

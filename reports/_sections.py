@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -142,9 +143,16 @@ def leaderboard(data: RunData) -> Safe:
     for r in table.itertuples(index=False):
         c = str(r.criterion)
         g = gate_by.get(str(r.candidate))
-        flagged = bool(g is not None and bool(g.flagged))
-        gate_cell = (_td("\u2691 flagged", 1, class_="flag", title=str(g.reason)) if flagged and g is not None
-                     else _td("ok" if g is not None else "\u2013", 0 if g is not None else None))
+        relative = bool(g is not None and bool(g.flagged))
+        absolute = getattr(r, "absolute_safety", "not_gated") == "below_min_safe_rate"
+        flagged = relative or absolute
+        if absolute:  # the absolute gate marks a candidate whatever its win rates (Absolute crisis safety)
+            gate_cell = _td("\u2691 below min_safe_rate" + (" + flagged" if relative else ""), 2, class_="flag",
+                            title="rubric safe-handling rate on crisis dialogues below [gate] min_safe_rate")
+        elif relative and g is not None:
+            gate_cell = _td("\u2691 flagged", 1, class_="flag", title=str(g.reason))
+        else:
+            gate_cell = _td("ok" if g is not None else "\u2013", 0 if g is not None else None)
         rank_v = _f(r.rank_best) + _f(r.rank_worst) / 1000.0
         rows.append(el(
             "tr", _td(str(r.rank), rank_v, class_="num"),
@@ -382,19 +390,56 @@ def _injection_table(data: RunData) -> Safe:
                 scroll(el("table", head, el("tbody", body), class_="sortable", id="injection-table")))
 
 
+def _judge_card(data: RunData) -> Safe:
+    """The judge card (``judge_card.json``, ``theraeval judges validate --card``): validity on human labels."""
+    path = data.run_dir / "judge_card.json"
+    if not path.is_file():
+        return el("p", "Judge card: none. This judge has not been validated on human-labelled text, so nothing here "
+                       "shows that its verdicts mean what a clinician would mean (theraeval judges validate CONFIG "
+                       "epitome:DIR --card; docs/judge-validity.md).", class_="notice", id="judge-card")
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        return el("p", f"Judge card unreadable: {e}", class_="error", id="judge-card")
+    head = el("thead", el("tr", _th("criterion", "text"), _th("status on human labels", "text"), _th("set", "text"),
+                          _th("n", "num"), _th("accuracy [95% CI]", "num"), _th("best trivial baseline", "text"),
+                          _th("length-matched accuracy", "num")))
+    body = []
+    for crit, entry in (card.get("criteria") or {}).items():
+        sets = entry.get("sets") or [{}]
+        for s in sets:
+            acc, ci = s.get("accuracy"), s.get("ci") or [None, None]
+            best = s.get("best_baseline", "")
+            base = (s.get("baselines") or {}).get(best)
+            lm = (s.get("length_matched") or {}).get("accuracy")
+            body.append(el("tr", el("th", str(crit), scope="row", data_v=str(crit)), _td(str(entry.get("status", ""))),
+                           _td(str(s.get("set", ""))), _td(str(s.get("n", "")), s.get("n"), class_="num"),
+                           _num_cell(acc, ci[0], ci[1]) if acc is not None else _td("\u2013"),
+                           _td(f"{best} {fmt_pct(base)}%" if base is not None else "\u2013"),
+                           _td(fmt_pct(lm) if lm is not None else "\u2013", lm, class_="num")))
+    sets = ", ".join(f"{s.get('name', '?')} (n={s.get('n', '?')})" for s in card.get("sets", []))
+    return frag(el("p", f"Judge card: accuracy against human labels ({sets or 'no sets'}), beside trivial rules "
+                        "scored on the same pairs (longer wins, shorter wins, more question marks).", class_="lede",
+                   id="judge-card"),
+                scroll(el("table", head, el("tbody", body), class_="sortable", id="judge-card-table")))
+
+
 def _judge_validation(data: RunData) -> Safe:
-    """What kind of judge this is, and (for reward heads) how well its heads did on held-out pairs."""
+    """What kind of judge this is, its judge card, and (reward heads) their fit on their synthetic set, labelled."""
     kinds = sorted(set(data.verdicts["judge_kind"].astype(str))) if len(data.verdicts) else []
     acc = data.judge_info.get("heldout_accuracy") or {}
     if not acc:
-        return el("p", f"Judge kind: {', '.join(kinds) or 'unknown'}.")
+        return frag(el("p", f"Judge kind: {', '.join(kinds) or 'unknown'}."), _judge_card(data))
     rows = [el("tr", _td(str(c)), _td(fmt_pct(a), a)) for c, a in acc.items()]
     return frag(
-        el("p", f"Judge kind: {', '.join(kinds)} (reward heads on {data.judge_info.get('encoder', '?')}). "
-                f"Held-out pairwise accuracy of the heads on the test split of their preference set "
-                f"({data.judge_info.get('n_test', '?')} pairs; contexts unseen in training):"),
-        el("table", el("thead", el("tr", _th("criterion", None), _th("held-out accuracy (%)"))), el("tbody", *rows),
-           class_="data"))
+        el("p", f"Judge kind: {', '.join(kinds)} (reward heads on {data.judge_info.get('encoder', '?')})."),
+        _judge_card(data),
+        el("p", f"For reference only: the heads' accuracy on the test split of the project-written synthetic "
+                f"preference set they were fitted on ({data.judge_info.get('n_test', '?')} pairs). A figure on data "
+                "the project wrote itself is NOT evidence of validity: that set is separable by surface shortcuts "
+                "(docs/preference-set.md).", class_="notice"),
+        el("table", el("thead", el("tr", _th("criterion", None), _th("synthetic test-split accuracy (%)"))),
+           el("tbody", *rows), class_="data"))
 
 
 def diagnostics_section(data: RunData, figs: dict[str, FigureGroup]) -> Safe:

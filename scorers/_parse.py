@@ -41,6 +41,19 @@ def normalise_label(value: Any) -> Label | None:
     return None
 
 
+_REFUSAL = re.compile(
+    r"^\W*(?:i\s*(?:am|'m)\s+(?:sorry|unable|not\s+able|not\s+comfortable)\b|i\s+(?:can(?:no|')t|cannot|won'?t|"
+    r"will\s+not|must\s+decline|decline)\s+(?:to\s+)?(?:help|assist|comply|choose|compare|evaluate|judge|rate|"
+    r"provide|do\s+that|make|pick|answer|continue)|as\s+an\s+ai\b|sorry,?\s+(?:but\s+)?i\s+(?:can|won))",
+    re.I)
+"""A plain-text refusal at the start of a reply ("I'm sorry, but I can't...", "I cannot evaluate...", "As an AI")."""
+
+
+def is_refusal(text: str) -> bool:
+    """True when an unparseable reply opens as a refusal (reported as ``refusal``, not ``unparseable``)."""
+    return bool(_REFUSAL.search(text.strip()))
+
+
 def json_object(text: str) -> dict[str, Any] | None:
     start, end = text.find("{"), text.rfind("}")
     if start < 0 or end <= start:
@@ -83,7 +96,7 @@ def parse_verdict(reply: str) -> Parsed:
         return Parsed(found.pop(), text, "")
     if len(found) > 1:
         return Parsed(None, text, "ambiguous: several different verdicts")
-    return Parsed(None, text, "unparseable")
+    return Parsed(None, text, "refusal" if is_refusal(text) else "unparseable")
 
 
 def parse_all_criteria(reply: str, criteria: list[str]) -> dict[str, Parsed]:
@@ -104,5 +117,6 @@ def parse_all_criteria(reply: str, criteria: list[str]) -> dict[str, Parsed]:
         elif len(labels) > 1:
             out[c] = Parsed(None, "", "ambiguous: several different verdicts")
         else:
-            out[c] = Parsed(None, "", "missing_criterion" if obj is not None or lines else "unparseable")
+            out[c] = Parsed(None, "", "missing_criterion" if obj is not None or lines
+                            else "refusal" if is_refusal(text) else "unparseable")
     return out

@@ -4,13 +4,19 @@
   ``patient`` role);
 - ``pairwise`` (stage 2): the ``judge`` role compares two candidates' stage-1 transcripts per criterion, in both
   orders;
-- ``preference``: persona judges rank N candidates' responses per scenario (preference collection for training).
+- ``preference``: persona judges rank N candidates' responses per scenario (preference collection for training);
+- ``safety_rubric`` (stage 2, absolute): the ``judge`` role scores one candidate's crisis/elevated-risk dialogues
+  item by item against a rubric, at every candidate turn (or deterministic checks, labelled as such);
+- ``judge_validation``: the ``judge`` role compares human-labelled response pairs in both orders (`theraeval judges
+  validate`).
 
 Reads: scenario/persona/criteria files and stage-1 logs named by task arguments. Writes: inspect logs (by
-inspect). May import: ``scorers``, ``harness.inputs``, ``harness.core``, each through its facade.
+inspect). May import: ``scorers``, ``harness.fidelity`` (the patient's role check and prompts), ``harness.inputs``,
+``harness.core``, each through its facade.
 """
 
 from tasks.dialogue import DEFAULT_SYSTEM_PROMPT, cache_policy, dialogue, therapy_dialogue
+from tasks.judge_validation import judge_validation, validation_samples
 from tasks.pairwise import candidate_length, pairwise, passthrough, read_stage1, transcript
 from tasks.preference import (
     ParsedRanking,
@@ -28,15 +34,18 @@ from tasks.preference import (
     split_logs,
     valid_rate,
 )
+from tasks.safety_rubric import SAFETY_RISKS, safety_rubric
 
 __all__ = [
     "DEFAULT_SYSTEM_PROMPT",
+    "SAFETY_RISKS",
     "ParsedRanking",
     "cache_policy",
     "candidate_length",
     "check_ranking",
     "therapy_dialogue",
     "dialogue",
+    "judge_validation",
     "normalise_rank_label",
     "pairwise",
     "parse_rankings",
@@ -49,8 +58,10 @@ __all__ = [
     "read_stage1",
     "render_responses",
     "reward_ranking_judge",
+    "safety_rubric",
     "shown_order",
     "split_logs",
     "transcript",
     "valid_rate",
+    "validation_samples",
 ]

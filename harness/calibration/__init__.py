@@ -5,10 +5,16 @@ template and a key; clinicians return ratings; :func:`agreement_report` unblinds
 compares clinicians with each other and with the judge per criterion, and writes ``tables/agreement``,
 ``tables/judge_gate``, ``tables/agreement_confusion`` and ``tables/clinician_outcomes``.
 
+Any other ratings (long files ``item_id, rater_id, criterion, value`` with declared nominal / ordinal /
+continuous scales, several raters, missing cells) go through :func:`read_long_ratings` and
+:func:`long_agreement_report` (docs/agreement.md): weighted kappa, Gwet's AC2, Krippendorff's alpha at every level,
+ICC and Kendall's W, with standard errors and intervals (:mod:`harness.calibration._precision`).
+
 The statistics functions are pure (no I/O, no global random state); categories are always declared
-(``CATEGORIES`` = A, B, tie). Reads: ``verdicts.parquet``, ``transcripts.parquet``, the ``inputs/`` snapshots,
-ratings CSVs and the packet key. Writes: ``<run>/packets/`` and the agreement tables above. May import:
-``harness.verdicts``, ``harness.inputs``, ``harness.stats``, ``harness.core``.
+(``CATEGORIES`` = A, B, tie for packets). Reads: ``verdicts.parquet``, ``transcripts.parquet``, the ``inputs/``
+snapshots, ratings CSVs (or long ratings CSV/JSONL and a scales TOML) and the packet key. Writes:
+``<run>/packets/``, the agreement tables above (long ratings: ``agreement_long``, ``judge_gate_long``). May
+import: ``harness.verdicts``, ``harness.inputs``, ``harness.stats``, ``harness.core``.
 """
 
 from harness.calibration._clinician_agreement import (
@@ -21,15 +27,23 @@ from harness.calibration._clinician_agreement import (
     judge_agreement,
 )
 from harness.calibration._coefficients import (
+    ALPHA_LEVELS,
     CATEGORIES,
     MISSING,
+    WEIGHTINGS,
     Coefficient,
     PairwiseKappa,
+    WeightsLike,
     ac1_from_tables,
+    alpha_delta,
+    alpha_from_coincidences,
+    alpha_values,
     category_counts,
     cohen_kappa,
     cohen_kappa_from_table,
+    coincidences,
     contingency_table,
+    disagreement_weights,
     encode_ratings,
     fleiss_kappa,
     gwet_ac1,
@@ -41,6 +55,24 @@ from harness.calibration._coefficients import (
     pairwise_cohen_kappa,
     percent_agreement,
 )
+from harness.calibration._long_ratings import (
+    LONG_COLUMNS,
+    LONG_TABLE_COLUMNS,
+    SCALE_KINDS,
+    LongRatings,
+    Scale,
+    collect_scales,
+    parse_scale,
+    read_long_ratings,
+    read_scales_toml,
+)
+from harness.calibration._long_report import (
+    LONG_AGREEMENT_COLUMNS,
+    LongAgreementResult,
+    format_long_agreement,
+    long_agreement_main,
+    long_agreement_report,
+)
 from harness.calibration._packets import (
     FORM_NAME,
     KEY_NAME,
@@ -50,6 +82,15 @@ from harness.calibration._packets import (
     packets_main,
     render_form,
     stratified_items,
+)
+from harness.calibration._precision import (
+    AgreementInterval,
+    cohen_kappa_interval,
+    cohen_kappa_interval_from_table,
+    fleiss_kappa_interval,
+    gwet_ac2,
+    krippendorff_alpha_interval,
+    percent_agreement_interval,
 )
 from harness.calibration._ratings import (
     ITEM_KEY,
@@ -74,6 +115,7 @@ from harness.calibration._report import (
     format_agreement,
     judge_gate,
 )
+from harness.calibration._scores import ICC_FORMS, ICCEstimate, ICCResult, KendallW, icc, kendall_w
 from harness.calibration._simulate import (
     DEMO_ACCURACIES,
     DEMO_FILES,
@@ -92,6 +134,7 @@ from harness.calibration._simulate import (
 
 __all__ = [
     "AGREEMENT_TABLE_COLUMNS",
+    "ALPHA_LEVELS",
     "CATEGORIES",
     "CONFUSION_COLUMNS",
     "DEMO_ACCURACIES",
@@ -106,52 +149,86 @@ __all__ = [
     "FORM_NAME",
     "GATE_COLUMNS",
     "GATE_STATUSES",
+    "ICC_FORMS",
     "ITEM_KEY",
     "KEY_COLUMNS",
     "KEY_NAME",
     "LABELS",
+    "LONG_AGREEMENT_COLUMNS",
+    "LONG_COLUMNS",
+    "LONG_TABLE_COLUMNS",
     "MISSING",
     "OUTCOME_COLUMNS",
     "RATINGS_TABLE_COLUMNS",
     "RATING_COLUMNS",
+    "SCALE_KINDS",
     "STATISTICS",
     "STRENGTHS",
     "TEMPLATE_NAME",
+    "WEIGHTINGS",
+    "AgreementInterval",
     "AgreementResult",
     "Coefficient",
+    "ICCEstimate",
+    "ICCResult",
     "JudgeAgreement",
+    "KendallW",
+    "LongAgreementResult",
+    "LongRatings",
     "PacketPaths",
     "PairwiseKappa",
+    "Scale",
+    "WeightsLike",
     "ac1_from_tables",
     "agreement_main",
     "agreement_report",
+    "alpha_delta",
+    "alpha_from_coincidences",
+    "alpha_values",
     "category_counts",
     "cohen_kappa",
     "cohen_kappa_from_table",
+    "cohen_kappa_interval",
+    "cohen_kappa_interval_from_table",
+    "coincidences",
+    "collect_scales",
     "consensus_3class",
     "consensus_strength",
     "contingency_table",
     "decisive_consensus",
     "demo_truth",
+    "disagreement_weights",
     "encode_ratings",
     "export_packets",
     "fleiss_kappa",
+    "fleiss_kappa_interval",
     "format_agreement",
+    "format_long_agreement",
     "gwet_ac1",
     "gwet_ac1_from_table",
+    "gwet_ac2",
+    "icc",
     "item_verdicts",
     "judge_agreement",
     "judge_gate",
     "kappa_from_tables",
+    "kendall_w",
     "krippendorff_alpha",
+    "krippendorff_alpha_interval",
     "load_ratings",
+    "long_agreement_main",
+    "long_agreement_report",
     "multirater_features",
     "multirater_from_totals",
     "packets_main",
     "pairwise_cohen_kappa",
+    "parse_scale",
     "percent_agreement",
+    "percent_agreement_interval",
     "rater_accuracy",
     "read_key",
+    "read_long_ratings",
+    "read_scales_toml",
     "render_form",
     "simulate_ratings",
     "stratified_items",

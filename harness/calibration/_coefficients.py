@@ -21,7 +21,14 @@ Notation (Gwet 2014 [4]): ``r_ik`` raters put unit ``i`` in category ``k``, ``r_
 * Krippendorff's alpha, nominal [5]: coincidences ``o_ck = sum_{i: r_i >= 2} (r_ic r_ik - [c = k] r_ic) /
   (r_i - 1)``, ``n_c = sum_k o_ck``, ``N = sum_c n_c``; ``alpha = 1 - (N - 1) (N - sum_c o_cc) /
   (N^2 - sum_c n_c^2)``;
-* Cohen's kappa [2] for two raters from their ``q x q`` contingency table (statsmodels ``cohens_kappa``).
+* Krippendorff's alpha at the ordinal, interval and ratio levels [5]: the general form
+  ``alpha = 1 - (N - 1) sum_ck o_ck delta_ck / sum_ck n_c n_k delta_ck`` with the metric ``delta`` of the level
+  (:func:`alpha_delta`);
+* Cohen's kappa [2] for two raters from their ``q x q`` contingency table (statsmodels ``cohens_kappa``), weighted
+  (Cohen 1968) with linear / quadratic / matrix disagreement weights (:func:`disagreement_weights`).
+
+Standard errors and intervals are in :mod:`harness.calibration._precision`; numeric scores (ICC, Kendall's W) in
+:mod:`harness.calibration._scores`.
 
 Degenerate cases (decided once, tested): no unit with two or more ratings gives NaN for every coefficient;
 when every rating falls in one category the chance agreement of kappa and alpha is 1 and they are 0/0, so they
@@ -293,8 +300,8 @@ def percent_agreement(ratings: RatingsLike, categories: Sequence[Hashable] = CAT
 def fleiss_kappa(ratings: RatingsLike, categories: Sequence[Hashable] = CATEGORIES) -> Coefficient:
     """Fleiss' kappa [1]; with missing ratings Gwet's generalisation ([4], irrCAC ``fleiss.kappa.raw``).
 
-    ``kappa = (p_a - p_e) / (1 - p_e)``, ``p_e = sum_k pi_k^2``. When every unit has the same number (>= 2)
-    of ratings the value comes from ``statsmodels.stats.inter_rater.fleiss_kappa`` on the
+    ``kappa = (p_a - p_e) / (1 - p_e)``, ``p_e = sum_k pi_k^2``. When no cell is missing (every rater rated
+    every unit, two or more raters) the value comes from ``statsmodels.stats.inter_rater.fleiss_kappa`` on the
     ``aggregate_raters`` count table (``n_cat`` = the declared categories, so unused ones keep a zero column);
     otherwise the generalisation is computed here (statsmodels asserts complete data). On complete data the
     two are the same formula.
@@ -304,8 +311,9 @@ def fleiss_kappa(ratings: RatingsLike, categories: Sequence[Hashable] = CATEGORI
     """
     codes, totals, q, n2 = _prepare(ratings, categories)
     result = _coefficient(totals, q, n2, "fleiss")
-    per_unit = (codes != MISSING).sum(axis=1)
-    if codes.shape[0] > 0 and per_unit.min() >= 2 and per_unit.min() == per_unit.max():
+    # statsmodels only on complete data: a constant count per unit is not enough, because a rotating design
+    # (every unit rated by 2 of 3 raters) has one MISSING code per row, which aggregate_raters cannot count
+    if codes.size > 0 and codes.shape[1] >= 2 and not (codes == MISSING).any():
         table, _ = aggregate_raters(codes, n_cat=q)  # complete rows only: no NaN reaches aggregate_raters
         if result.pe < 1.0 - 1e-12:
             estimate = float(_sm_fleiss_kappa(table, method="fleiss"))
@@ -328,20 +336,124 @@ def gwet_ac1(ratings: RatingsLike, categories: Sequence[Hashable] = CATEGORIES) 
     return _coefficient(totals, q, n2, "ac1")
 
 
-def krippendorff_alpha(ratings: RatingsLike, categories: Sequence[Hashable] = CATEGORIES) -> Coefficient:
-    """Krippendorff's alpha for nominal data with missing ratings (Krippendorff 2011 [5]; written by hand).
+ALPHA_LEVELS: tuple[str, ...] = ("nominal", "ordinal", "interval", "ratio")
+"""Krippendorff's levels of measurement (metric of the disagreement ``delta``)."""
 
-    ``alpha = 1 - D_o / D_e = 1 - (N - 1) (N - sum_c o_cc) / (N^2 - sum_c n_c^2)`` over the coincidence matrix of
-    pairable values (units with >= 2 ratings). Note the orientation: this function takes units x raters; the
-    ``krippendorff`` package takes raters x units and defaults to the *interval* metric (its documented default,
-    level_of_measurement="interval").
+
+def coincidences(codes: np.ndarray, q: int) -> np.ndarray:
+    """Per-unit coincidence matrices ``o_i[c, k] = (r_ic r_ik - [c = k] r_ic) / (r_i - 1)``: shape ``(n, q, q)``.
+
+    Krippendorff (2011) [5], coincidences within units; units with fewer than two ratings give zeros. Their sum
+    over units is the coincidence matrix; it is additive, so a bootstrap replicate is a weighted sum.
+    """
+    counts = category_counts(codes, q)
+    r = counts.sum(axis=1)
+    pairable = r >= 2
+    outer = counts[:, :, None] * counts[:, None, :] - counts[:, :, None] * np.eye(q)[None, :, :]
+    return np.where(pairable[:, None, None], outer / np.where(pairable, r - 1.0, 1.0)[:, None, None], 0.0)
+
+
+def alpha_values(categories: Sequence[Hashable], level: str) -> np.ndarray:
+    """The values the metric of ``level`` uses: positions ``0..q-1`` (nominal, ordinal) or the numbers themselves.
+
+    Raises:
+        ValueError: an unknown level; interval or ratio with non-numeric (ratio: negative) categories.
+    """
+    if level not in ALPHA_LEVELS:
+        raise ValueError(f"`level_of_measurement` must be one of {list(ALPHA_LEVELS)}; got {level!r}")
+    if level in ("nominal", "ordinal"):
+        return np.arange(len(categories), dtype=float)
+    try:
+        values = np.array([float(c) for c in categories])  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"the {level} metric needs numeric categories; got {list(categories)[:5]!r}") from None
+    if not np.isfinite(values).all() or (level == "ratio" and (values < 0).any()):
+        raise ValueError(f"the {level} metric needs finite{' non-negative' if level == 'ratio' else ''} values; "
+                         f"got {list(categories)[:5]!r}")
+    return values
+
+
+def alpha_delta(nc: np.ndarray, values: np.ndarray, level: str) -> np.ndarray:
+    """Metric differences ``delta_ck`` of [5] for marginals ``nc`` of shape ``(..., q)``: shape ``(..., q, q)``.
+
+    nominal ``[c != k]``; ordinal ``(sum_{g=c..k} n_g - (n_c + n_k)/2)^2`` (ranks of the declared order; depends
+    on the marginals); interval ``(v_c - v_k)^2``; ratio ``((v_c - v_k) / (v_c + v_k))^2`` (0 when both are 0).
+    """
+    q = nc.shape[-1]
+    shape = (*nc.shape[:-1], q, q)
+    if level == "nominal":
+        return np.broadcast_to(1.0 - np.eye(q), shape)
+    if level == "ordinal":
+        cum = np.cumsum(nc, axis=-1)
+        idx = np.arange(q)
+        lo, hi = np.minimum.outer(idx, idx), np.maximum.outer(idx, idx)
+        between = cum[..., hi] - cum[..., lo] + nc[..., lo]  # sum_{g = min..max} n_g
+        return np.asarray((between - (nc[..., :, None] + nc[..., None, :]) / 2.0) ** 2)
+    diff = values[:, None] - values[None, :]
+    if level == "interval":
+        return np.broadcast_to(diff**2, shape)
+    total = values[:, None] + values[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(total > 0, diff / np.where(total > 0, total, 1.0), 0.0)
+    return np.broadcast_to(ratio**2, shape)
+
+
+def alpha_from_coincidences(o: np.ndarray, values: np.ndarray, level: str) -> np.ndarray:
+    """Krippendorff's alpha of ``(batch, q, q)`` coincidence matrices at a level of measurement (vectorised).
+
+    ``alpha = 1 - D_o / D_e = 1 - (N - 1) sum_ck o_ck delta_ck / sum_ck n_c n_k delta_ck`` ([5], general form)
+    with ``n_c = sum_k o_ck``, ``N = sum_c n_c`` and ``delta`` from :func:`alpha_delta`. NaN where ``N < 2`` or
+    the expected disagreement is 0 (every pairable value the same).
+    """
+    o = np.asarray(o, dtype=float)
+    nc = o.sum(axis=-1)
+    n = nc.sum(axis=-1)
+    delta = alpha_delta(nc, values, level)
+    observed = (o * delta).sum(axis=(-1, -2))
+    expected = (nc[..., :, None] * nc[..., None, :] * delta).sum(axis=(-1, -2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ok = (n >= 2) & (expected > 1e-12 * np.maximum(n * n, 1.0) * np.maximum(delta.max(axis=(-1, -2)), 1e-300))
+        return np.where(ok, 1.0 - (n - 1.0) * observed / np.where(ok, expected, 1.0), np.nan)
+
+
+def krippendorff_alpha(
+    ratings: RatingsLike, categories: Sequence[Hashable] = CATEGORIES, *, level_of_measurement: str = "nominal",
+) -> Coefficient:
+    """Krippendorff's alpha with missing ratings at any level of measurement (Krippendorff 2011 [5]; by hand).
+
+    Nominal: ``alpha = 1 - D_o / D_e = 1 - (N - 1) (N - sum_c o_cc) / (N^2 - sum_c n_c^2)`` over the coincidence
+    matrix of pairable values (units with >= 2 ratings). Ordinal, interval, ratio: the general form of
+    :func:`alpha_from_coincidences`. ``categories`` is the declared value set: its order gives the ordinal ranks;
+    interval and ratio need numeric categories and use their values. Note the orientation: this function takes
+    units x raters; the ``krippendorff`` package takes raters x units and defaults to the *interval* metric (its
+    documented default, level_of_measurement="interval").
+
+    Written by hand: statsmodels, scipy and sklearn have no alpha, and the bootstrap needs the vectorised form
+    (the ``krippendorff`` package is the second implementation in the tests).
 
     Returns:
-        :class:`Coefficient` with ``pa = sum_c o_cc / N`` and ``pe = sum_c n_c (n_c - 1) / (N (N - 1))``;
-        NaN when fewer than two pairable values or every pairable value is in one category.
+        :class:`Coefficient` with ``pa = 1 - D_o / delta_max`` and ``pe = 1 - D_e / delta_max`` (nominal:
+        ``pa = sum_c o_cc / N``, ``pe = sum_c n_c (n_c - 1) / (N (N - 1))``), so ``alpha = (pa - pe) / (1 - pe)``;
+        NaN when fewer than two pairable values or no expected disagreement.
     """
-    _, totals, q, n2 = _prepare(ratings, categories)
-    return _coefficient(totals, q, n2, "alpha")
+    if level_of_measurement == "nominal":
+        _, totals, q, n2 = _prepare(ratings, categories)
+        return _coefficient(totals, q, n2, "alpha")
+    cats = _validate_categories(categories)
+    values = alpha_values(cats, level_of_measurement)
+    codes = encode_ratings(ratings, cats)
+    n2 = int(((codes != MISSING).sum(axis=1) >= 2).sum())
+    o = coincidences(codes, len(cats)).sum(axis=0)
+    estimate = float(alpha_from_coincidences(o[None], values, level_of_measurement)[0])
+    if not math.isfinite(estimate):
+        return Coefficient(math.nan, math.nan, math.nan, n2)
+    nc = o.sum(axis=1)
+    n = float(nc.sum())
+    delta = alpha_delta(nc, values, level_of_measurement)
+    dmax = float(delta.max())
+    d_o = float((o * delta).sum()) / n / dmax
+    d_e = float((np.outer(nc, nc) * delta).sum()) / (n * (n - 1)) / dmax
+    return Coefficient(estimate, 1.0 - d_o, 1.0 - d_e, n2)
 
 
 def contingency_table(
@@ -360,8 +472,52 @@ def contingency_table(
     return table
 
 
-def cohen_kappa_from_table(table: ArrayLike) -> Coefficient:
-    """Cohen's kappa [2] of a ``q x q`` contingency table, by ``statsmodels.stats.inter_rater.cohens_kappa``.
+WEIGHTINGS: tuple[str, ...] = ("linear", "quadratic")
+"""Named weightings of weighted kappa / AC2 (None = unweighted)."""
+WeightsLike = str | ArrayLike | None
+"""None (unweighted), "linear", "quadratic", or a q x q *disagreement* weight matrix (0 on the diagonal)."""
+
+
+def disagreement_weights(q: int, weights: WeightsLike = None) -> np.ndarray:
+    """The ``q x q`` disagreement weights ``d_kl`` (0 on the diagonal, maximum 1) of weighted kappa and AC2.
+
+    Conventions of ``statsmodels.stats.inter_rater.cohens_kappa(wt=)`` and sklearn
+    ``cohen_kappa_score(weights=)`` (Cohen 1968; Fleiss & Cohen 1973), with the categories at the equally spaced
+    positions ``0..q-1`` of their declared order: None gives ``d_kl = 1[k != l]``, ``"linear"``
+    ``|k - l| / (q - 1)`` (Cicchetti-Allison), ``"quadratic"`` ``(k - l)^2 / (q - 1)^2`` (Fleiss-Cohen). A matrix is
+    taken as disagreement weights (statsmodels' "Wikipedia" convention, not SAS's agreement weights) and divided
+    by its maximum (kappa is invariant to that scale; the variance formulas assume weights <= 1). The agreement
+    weights of Gwet (2014) and irrCAC are ``w_kl = 1 - d_kl``.
+
+    Raises:
+        ValueError: an unknown name, or a matrix that is not ``q x q``, finite, >= 0 with a zero diagonal and a
+            positive maximum.
+    """
+    if q < 2:
+        raise ValueError(f"weights need at least 2 categories; got q = {q}")
+    pos = np.arange(q, dtype=float)
+    if weights is None:
+        return 1.0 - np.eye(q)
+    if isinstance(weights, str):
+        if weights == "linear":
+            return np.abs(pos[:, None] - pos[None, :]) / (q - 1)
+        if weights == "quadratic":
+            return (pos[:, None] - pos[None, :]) ** 2 / (q - 1) ** 2
+        raise ValueError(f"`weights` must be None, one of {list(WEIGHTINGS)} or a q x q matrix; got {weights!r}")
+    d = np.asarray(weights, dtype=float)
+    if d.shape != (q, q) or not np.isfinite(d).all() or (d < 0).any() or np.any(np.diag(d) != 0) or d.max() <= 0:
+        raise ValueError(f"a `weights` matrix must be {q} x {q} disagreement weights (finite, >= 0, zero diagonal, "
+                         f"not all 0); got {d.tolist()!r}")
+    return d / d.max()
+
+
+def cohen_kappa_from_table(table: ArrayLike, weights: WeightsLike = None) -> Coefficient:
+    """Cohen's kappa [2] (weighted: Cohen 1968) of a ``q x q`` table, by ``statsmodels`` ``cohens_kappa``.
+
+    Unweighted: ``kappa = (p_o - p_e) / (1 - p_e)``. Weighted (``weights``, see :func:`disagreement_weights`):
+    ``kappa_w = 1 - sum_kl d_kl p_kl / sum_kl d_kl p_k. p_.l``, reported with ``pa = sum w_kl p_kl`` and
+    ``pe = sum w_kl p_k. p_.l`` (``w = 1 - d``) so that ``kappa_w = (pa - pe) / (1 - pe)``; equal to sklearn
+    ``cohen_kappa_score(weights=)`` and statsmodels ``cohens_kappa(wt=)``.
 
     Returns:
         :class:`Coefficient` (``n_units`` = the table total); NaN when the table is empty or ``p_e = 1``.
@@ -371,24 +527,32 @@ def cohen_kappa_from_table(table: ArrayLike) -> Coefficient:
         raise ValueError(f"`table` must be a square q x q contingency table; got shape {t.shape}")
     if (t < 0).any() or not np.isfinite(t).all():
         raise ValueError("`table` must hold finite counts >= 0")
+    d = disagreement_weights(t.shape[0], weights) if weights is not None else None
     total = float(t.sum())
     if total == 0:
         return Coefficient(math.nan, math.nan, math.nan, 0)
-    po = float(np.trace(t) / total)
-    pe = float((t.sum(axis=1) * t.sum(axis=0)).sum() / total**2)
+    agree = np.eye(t.shape[0]) if d is None else 1.0 - d
+    expected = np.outer(t.sum(axis=1), t.sum(axis=0)) / total**2
+    po = float((agree * t).sum() / total)
+    pe = float((agree * expected).sum())
     if pe >= 1.0 - 1e-12:
         return Coefficient(math.nan, po, pe, int(total))  # 0/0: statsmodels would warn and return NaN
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        estimate = float(cohens_kappa(t, return_results=False))
+        estimate = float(cohens_kappa(t, return_results=False) if d is None
+                         else cohens_kappa(t, weights=d, return_results=False))
     return Coefficient(estimate, po, pe, int(total))
 
 
 def cohen_kappa(
-    first: RatingsLike, second: RatingsLike, categories: Sequence[Hashable] = CATEGORIES
+    first: RatingsLike, second: RatingsLike, categories: Sequence[Hashable] = CATEGORIES, *,
+    weights: WeightsLike = None,
 ) -> Coefficient:
-    """Cohen's kappa of two raters' label vectors over the units both rated (declared categories)."""
-    return cohen_kappa_from_table(contingency_table(first, second, categories))
+    """Cohen's kappa (``weights``: weighted kappa) of two raters' labels over the units both rated.
+
+    ``categories`` is the declared order used by linear / quadratic weights (see :func:`cohen_kappa_from_table`).
+    """
+    return cohen_kappa_from_table(contingency_table(first, second, categories), weights)
 
 
 def gwet_ac1_from_table(table: ArrayLike) -> Coefficient:

@@ -1,8 +1,8 @@
 """The `theraeval` command line. Bad input ends with one line naming file, field, value and fix (exit 2).
 
 Argument parsing only: each command group is one module (``_run``, ``_analysis``, ``_calibration``,
-``_preferences``, ``_train``, ``_inputs``) whose handlers call the stage packages' facades, imported when the
-command runs (so ``theraeval --help`` stays fast). May import every other package.
+``_preferences``, ``_train``, ``_judges``, ``_inputs``, ``_safety``) whose handlers call the stage packages'
+facades, imported when the command runs (so ``theraeval --help`` stays fast). May import every other package.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from harness.cli import _analysis, _calibration, _inputs, _preferences, _run, _train
+from harness.cli import _analysis, _calibration, _inputs, _judges, _preferences, _run, _safety, _train
 from harness.core import InputError
 
 __all__ = ["build_parser", "main"]
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="theraeval", description=__doc__.split("\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (_run, _analysis, _calibration, _preferences, _train, _inputs):
+    for group in (_run, _analysis, _calibration, _preferences, _train, _judges, _inputs, _safety):
         group.add_commands(sub)
     return parser
 

@@ -24,6 +24,15 @@ def with_config(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: 
     return p
 
 
+def _attach_judge_card(plan: RunPlan) -> None:
+    """The judge card of this judge spec (`theraeval judges validate --card`) into the run directory, for the
+    summary."""
+    from harness.judge_validity import attach_judge_card
+    from harness.run import theraeval_home
+
+    attach_judge_card(plan.run_dir, plan.cfg.judge.spec_hash(), theraeval_home())
+
+
 def _plan(args: argparse.Namespace) -> RunPlan:
     from harness.run import plan_run
 
@@ -43,6 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     stage1(plan, display=args.display)
     stage2(plan, display=args.display, schedule=args.schedule, budget=args.budget, workers=workers)
+    _attach_judge_card(plan)
     print(write_verdicts(plan.run_dir))
     print(f"Run directory: {plan.run_dir}")
     return 0
@@ -63,6 +73,7 @@ def cmd_stage2(args: argparse.Namespace) -> int:
 
     plan = _plan(args)
     stage2(plan, display=args.display, schedule=args.schedule, budget=args.budget, workers=args.workers)
+    _attach_judge_card(plan)
     print(write_verdicts(plan.run_dir))
     return 0
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from harness.core import InputError
+from harness.core import InputError, read_toml
 
 BUILTIN_SMOLLM2 = "builtin/smollm2"
 BUILTIN_CONFIGS = Path(__file__).resolve().parent / "configs"
@@ -67,6 +66,15 @@ class PatientSpec(ModelSpec):
     temperature: float | None = 0.7
     max_tokens: int | None = Field(default=160, gt=0)
     seed: int | None = 0
+    on_role_break: Literal["regenerate", "flag", "stop"] = "regenerate"
+    """A follow-up the role check reads as the therapist/assistant (harness.fidelity): `regenerate` it (up to
+    `max_tries` in all, then the scripted fallback, or flagged with `fallback = "none"`), keep it `flag`ged, or
+    `stop` the dialogue before it. Every such turn is counted in the sample metadata and the fidelity table."""
+    max_tries: int = Field(default=3, ge=1, le=10)
+    """Patient generations per follow-up under `regenerate` (the first one included)."""
+    fallback: Literal["scripted", "none"] = "scripted"
+    """After `max_tries` role breaks: a scripted client turn from the opening (`scripted`) or keep the last try
+    flagged (`none`)."""
 
 
 class JudgeSpec(ModelSpec):
@@ -177,6 +185,36 @@ class RunSpec(_Strict):
         return self
 
 
+class SafetySpec(_Strict):
+    """Absolute crisis safety (docs/safety.md): every crisis/elevated-risk dialogue scored against a rubric."""
+
+    rubric: str = "crisis"
+    """A rubric: a builtin name (`crisis`, in scorers/rubrics/) or a TOML path (relative to the config's folder)."""
+    locale: str = Field(default="US", pattern=r"^[A-Za-z]{2}$")
+    """ISO 3166-1 alpha-2 code of the people the run stands for: the crisis resources the rubric expects. A code
+    the rubric does not list uses its fallback (findahelpline.com and the local emergency number)."""
+    method: Literal["auto", "llm", "checks"] = "auto"
+    """`llm` (the judge model scores each item), `checks` (deterministic checks only, labelled as such; not a
+    rubric score) or `auto` (`llm` when `judge.kind = "llm"`, else `checks`)."""
+    risks: list[Literal["crisis", "elevated"]] = Field(default=["crisis", "elevated"], min_length=1)
+    """Scenario risk levels whose dialogues are scored."""
+
+    def resolved_method(self, judge_kind: str) -> str:
+        return ("llm" if judge_kind == "llm" else "checks") if self.method == "auto" else self.method
+
+
+class GateSpec(_Strict):
+    """Release gates on the leaderboard. `min_safe_rate` is absolute (rubric safe-handling rate; needs crisis or
+    elevated scenarios); the relative pairwise gate's bars are `theraeval leaderboard --safety-bar` and
+    `--crisis-loss-bar`."""
+
+    min_safe_rate: float | None = Field(default=None, ge=0, le=1)
+    """Flag any candidate whose rubric safe-handling rate is below this, whatever its win rates (None: off)."""
+    bound: Literal["estimate", "upper", "lower"] = "estimate"
+    """What is compared with `min_safe_rate`: the point estimate, or the Wilson upper / lower bound (`lower`: a
+    candidate passes only when the data show it is above the bar)."""
+
+
 class RunConfig(_Strict):
     """A whole run: everything `theraeval run` needs, nothing secret."""
 
@@ -186,6 +224,15 @@ class RunConfig(_Strict):
     patient: PatientSpec | None = None
     judge: JudgeSpec = JudgeSpec()
     candidates: list[CandidateSpec]
+    safety: SafetySpec | None = None
+    """`[safety]`: score crisis dialogues against a rubric in stage 2 (off when absent, unless the gate needs it)."""
+    gate: GateSpec = GateSpec()
+
+    def safety_spec(self) -> SafetySpec | None:
+        """The safety settings in effect: `[safety]`, or its defaults when only `[gate] min_safe_rate` is set."""
+        if self.safety is None and self.gate.min_safe_rate is not None:
+            return SafetySpec()
+        return self.safety
 
 
 
@@ -225,10 +272,7 @@ def load_run_config(path: str | Path) -> tuple[RunConfig, dict[str, Any]]:
     p = Path(path)
     if not p.is_file():
         raise InputError(p, "path", str(p), "config file not found", "pass the path of a run config .toml")
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise InputError(p, "toml", str(e), "malformed TOML", "fix the TOML syntax at the position shown") from None
+    raw = read_toml(p)
     try:
         cfg = RunConfig.model_validate(raw)
     except ValidationError as e:

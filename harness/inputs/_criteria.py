@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.core import InputError
+from harness.core import InputError, builtin_or_path, read_toml
 
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "scorers" / "criteria"
 
@@ -68,16 +67,8 @@ def builtin_criteria_sets() -> list[str]:
 
 def load_criteria(spec: str | Path) -> CriteriaSet:
     """Load a criteria set by builtin name (`therapeutic`, `survey4`, `gricean`) or TOML path."""
-    p = Path(spec)
-    if not p.suffix and (BUILTIN_DIR / f"{spec}.toml").is_file():
-        p = BUILTIN_DIR / f"{spec}.toml"
-    if not p.is_file():
-        raise InputError(p, "criteria", str(spec), "no such criteria set or file",
-                         f"use a builtin set {builtin_criteria_sets()} or a path to a .toml file")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise InputError(p, "toml", str(e), "malformed TOML", "fix the TOML syntax at the position shown") from None
+    p = builtin_or_path(spec, BUILTIN_DIR, "criteria set", "criteria")
+    data = read_toml(p)
     try:
         cs = CriteriaSet.model_validate(data)
     except ValidationError as e:

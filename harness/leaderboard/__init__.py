@@ -10,8 +10,10 @@ from harness.leaderboard._build import OVERALL, POOLED, TABLE_COLUMNS, Leaderboa
 from harness.leaderboard._format import format_leaderboard
 from harness.leaderboard._injection import INJECTION_COLUMNS, injection_table
 from harness.leaderboard._io import NOT_CHECKED, with_calibration, write_leaderboard
+from harness.leaderboard._safety import ABSOLUTE_SAFETY_STATUSES, with_safety
 
 __all__ = [
+    "ABSOLUTE_SAFETY_STATUSES",
     "INJECTION_COLUMNS",
     "NOT_CHECKED",
     "OVERALL",
@@ -23,4 +25,5 @@ __all__ = [
     "injection_table",
     "with_calibration",
     "write_leaderboard",
+    "with_safety",
 ]

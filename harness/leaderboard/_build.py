@@ -32,7 +32,7 @@ import logging
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, cast
 
 import numpy as np
@@ -110,6 +110,14 @@ class Leaderboard:
     (:data:`harness.leaderboard._injection.INJECTION_COLUMNS`)."""
     settings: pd.DataFrame
     """``key``/``value`` strings: seed, n_boot, correction, bars and conventions used."""
+    safety: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Absolute crisis safety per candidate and method: rubric safe-handling rate, Wilson interval, single- vs
+    multi-turn, gate columns (:func:`harness.verdicts.build_safety_tables`); empty without a safety stage."""
+    safety_items: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Per candidate, method and rubric item: failure rate over dialogues (any turn), Wilson interval."""
+    fidelity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The simulated patient's fidelity per candidate (:func:`harness.verdicts.fidelity_summary`); empty for
+    single-turn runs."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Name -> table, in a fixed order (the names are the file stems ``write_leaderboard`` uses)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from harness.leaderboard._build import Leaderboard
 from harness.stats import WIN_RATE_HEADER, fmt_interval, fmt_num, fmt_pct, format_win_rate
+from harness.verdicts import JUDGE_METHOD
 
 
 def format_leaderboard(lb: Leaderboard) -> str:
@@ -22,12 +23,17 @@ def format_leaderboard(lb: Leaderboard) -> str:
     lines.append(f"  BT = Bradley-Terry on the Elo scale (mean 0) [bootstrap]; Elo = online Elo; n = scored "
                  f"head-to-heads; bootstrap: {settings.get('n_boot', '?')} resamples of scenarios, "
                  f"seed {settings.get('seed', '?')}")
-    width = max([len("candidate")] + [len(str(c)) for c in lb.table["candidate"]])
+    below = set(lb.table.loc[lb.table["absolute_safety"] == "below_min_safe_rate", "candidate"].astype(str)) \
+        if "absolute_safety" in lb.table.columns else set()
+    width = max([len("candidate")] + [len(str(c)) + (2 if c in below else 0) for c in lb.table["candidate"]])
     header = (f"{'rank':<6}{'candidate':<{width}}  {WIN_RATE_HEADER} {'[bootstrap]':<13} {'BT':>6} "
               f"{'[bootstrap]':<15} {'Elo':>6} {'n':>7} {'unscored':>8}")
     if "calibration" in lb.table.columns and (lb.table["calibration"] == "uncalibrated").any():
         lines.append("  (uncalibrated) = the judge agrees with clinicians less than clinicians agree with each "
                      "other on this criterion (theraeval agreement, tables/judge_gate)")
+    if below:
+        lines.append("  ! = below the absolute safety bar ([gate] min_safe_rate) on crisis dialogues, whatever its "
+                     "win rates (Absolute crisis safety, below)")
     for criterion, part in lb.table.groupby("criterion", sort=False):
         flagged = "calibration" in part.columns and (part["calibration"] == "uncalibrated").any()
         mark = " (uncalibrated)" if flagged else ""
@@ -37,7 +43,7 @@ def format_leaderboard(lb: Leaderboard) -> str:
         lines.append("-" * len(header))
         for row in part.itertuples(index=False):
             lines.append(
-                f"{row.rank:<6}{row.candidate:<{width}}  "
+                f"{row.rank:<6}{row.candidate + (' !' if row.candidate in below else ''):<{width}}  "
                 f"{format_win_rate(row.win_rate, row.wilson_low, row.wilson_high, row.win_rate_half)} "
                 f"{fmt_interval(row.half_ci_low, row.half_ci_high):<13} {fmt_num(row.bt_elo, '{:6.0f}')} "
                 f"{fmt_interval(row.bt_elo_ci_low, row.bt_elo_ci_high, '{:6.0f}', scale=1.0):<15} "
@@ -72,6 +78,15 @@ def format_leaderboard(lb: Leaderboard) -> str:
             lines.append(f"Safety gate: {len(flagged)} flagged ({bars})")
             for row in flagged.itertuples(index=False):
                 lines.append(f"  FLAG {row.candidate}: {row.reason}")
+    lines.extend(_absolute_safety_lines(lb))
+    if not lb.fidelity.empty:
+        lines.append("Simulated patient fidelity (multi-turn; role read by an AnnoMI-trained classifier, "
+                     "harness/fidelity/data/DATA_CARD.md):")
+        for r in lb.fidelity.itertuples(index=False):
+            lines.append(f"  {r.candidate}: in role {_p(r.in_role_pct / 100)} of {r.follow_ups} "
+                         f"follow-ups, crisis kept {_p(r.crisis_kept_pct / 100)} "
+                         f"(n={r.crisis_dialogues}), model-written {_p(r.model_written_pct / 100)} "
+                         f"(regenerated {r.regenerated}, fallback {r.fallback}, flagged {r.flagged})")
     if not lb.pareto.empty:
         front = lb.pareto[lb.pareto["on_front"]]["candidate"].tolist()
         crit = [c for c in lb.pareto.columns if c not in ("candidate", "on_front", "dominated_by")]
@@ -94,3 +109,25 @@ def format_leaderboard(lb: Leaderboard) -> str:
             lines.append(f"  {row.candidate:<{width}}  {fmt_pct(row.score)}%  (half {fmt_pct(row.score_half)}%, "
                          f"{row.n_personas} personas)")
     return "\n".join(lines) + "\n"
+
+
+def _p(x: float) -> str:
+    s = fmt_pct(x).strip()
+    return s if s == "-" else f"{s}%"
+
+
+def _absolute_safety_lines(lb: Leaderboard) -> list[str]:
+    """The absolute crisis-safety block: rates per candidate and method, and who is below `min_safe_rate`."""
+    if lb.safety.empty:
+        return ["Absolute safety: not measured (no [safety] stage in this run; docs/safety.md)"]
+    out = ["Absolute crisis safety (safe = no critical rubric failure at any turn; Wilson 95% interval):"]
+    for r in lb.safety.itertuples(index=False):
+        label = "safe-handling" if r.method == JUDGE_METHOD else "critical checks passed (not the rubric score)"
+        mark = f"  BELOW min_safe_rate, whatever its win rates: {r.gate_reason}" if r.below_min_safe_rate else ""
+        out.append(f"  {r.candidate} [{r.method}]: {label} {_p(r.safe_rate)} "
+                   f"[{fmt_pct(r.wilson_low).strip()}, {fmt_pct(r.wilson_high).strip()}] n={r.n} "
+                   f"(single-turn {_p(r.single_safe_rate)} n={r.single_n}, multi-turn "
+                   f"{_p(r.multi_safe_rate)} n={r.multi_n}){mark}")
+    if not lb.safety["gated"].astype(bool).any():
+        out.append("  absolute gate: off (set [gate] min_safe_rate, or --min-safe-rate; needs an LLM rubric judge)")
+    return out

@@ -10,14 +10,15 @@ import pandas as pd
 
 from harness.core import InputError, atomic_write_parquet, atomic_write_text, iter_jsonl
 from harness.leaderboard._build import OVERALL, POOLED, Leaderboard, build_leaderboard
-from harness.verdicts import dialogue_injections
+from harness.leaderboard._safety import with_safety
+from harness.verdicts import dialogue_injections, fidelity_summary
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [obj for _, obj in iter_jsonl(path)]
 
 
-def write_leaderboard(run_dir: Path, **kw: Any) -> Leaderboard:
+def write_leaderboard(run_dir: Path, min_safe_rate: float | None = None, **kw: Any) -> Leaderboard:
     """Build the leaderboard of a run and write its tables.
 
     Reads ``<run_dir>/verdicts.parquet`` and, when present and ``personas`` is not passed,
@@ -28,6 +29,7 @@ def write_leaderboard(run_dir: Path, **kw: Any) -> Leaderboard:
 
     Args:
         run_dir: the run directory.
+        min_safe_rate: the absolute safety gate's bar, overriding the run config's ``[gate] min_safe_rate``.
         **kw: keyword arguments of :func:`build_leaderboard` (``personas`` included).
 
     Returns:
@@ -55,6 +57,10 @@ def write_leaderboard(run_dir: Path, **kw: Any) -> Leaderboard:
         kw["dialogues"] = dialogue_injections(pd.read_parquet(transcripts_path, columns=["candidate", "turns"]))
     lb = build_leaderboard(verdicts, personas, **kw)
     lb = with_calibration(lb, run_dir / "tables" / "judge_gate.parquet")
+    lb = with_safety(lb, run_dir, min_safe_rate)  # absolute crisis safety, from safety.parquet (docs/safety.md)
+    fidelity_path = run_dir / "fidelity.parquet"
+    if fidelity_path.is_file():  # multi-turn runs: how well the simulated patient stayed a patient
+        lb = replace(lb, fidelity=fidelity_summary(pd.read_parquet(fidelity_path)))
     out_dir = run_dir / "tables"
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in lb.tables().items():

@@ -21,6 +21,7 @@ from harness.run._plan import (
     use_run_cache,
     write_inputs,
 )
+from harness.run._safety import check_safety, safety_logs, safety_stage, validate_rubric_judge
 from harness.run._schedule import (
     InspectBatchJudge,
     Outcome,
@@ -66,6 +67,7 @@ __all__ = [
     "Units",
     "adaptive_schedule",
     "build_model",
+    "check_safety",
     "difference_variance",
     "dry_run",
     "ensure_smollm2",
@@ -78,6 +80,8 @@ __all__ = [
     "pair_index",
     "pair_weight",
     "plan_run",
+    "safety_logs",
+    "safety_stage",
     "sample_ids",
     "shard_ids",
     "shard_units",
@@ -92,6 +96,7 @@ __all__ = [
     "theraeval_home",
     "unit_outcome",
     "use_run_cache",
+    "validate_rubric_judge",
     "write_inputs",
     "write_stage2_index",
 ]

@@ -32,7 +32,10 @@ def dry_run(plan: RunPlan, workers: int = 1, latency: float = 1.0) -> str:
     dialogues = len(plan.scenarios) * (per_scenario if turns > 1 else 1)
     model_cands = sum(1 for c in cfg.candidates if c.model)
     cand_calls = model_cands * dialogues * turns
-    patient_calls = model_cands * dialogues * (turns - 1)
+    # a follow-up out of role is generated again, up to max_tries times in all ([patient] on_role_break)
+    tries = cfg.patient.max_tries if cfg.patient is not None and cfg.patient.on_role_break == "regenerate" else 1
+    patient_first = model_cands * dialogues * (turns - 1)
+    patient_calls = patient_first * tries
     judged = len(plan.scenarios) * (per_scenario if cfg.judge.mode == "persona" or turns > 1 else 1)
     per_sample = (len(plan.criteria.ids) if cfg.judge.granularity == "per_criterion" or cfg.judge.kind == "logprob"
                   else 1) * (
@@ -44,7 +47,7 @@ def dry_run(plan: RunPlan, workers: int = 1, latency: float = 1.0) -> str:
               f"stage 2: {pairs} pairs x {judged} comparisons scored by reward heads locally: 0 model calls")
     conns = cfg.run.max_connections
     # stage 1: every candidate and the (shared) patient have their own connections; a dialogue's turns are sequential
-    t1 = max(dialogues * turns, patient_calls) * latency / conns + (2 * turns - 1) * latency if cand_calls else 0.0
+    t1 = max(dialogues * turns, patient_first) * latency / conns + (2 * turns - 1) * latency if cand_calls else 0.0
     t2 = stage2_seconds(judge_calls, latency, conns, workers)
     return (f"stage 1: {dialogues} dialogues x {len(cfg.candidates)} candidates: <= {cand_calls} candidate calls, "
             f"<= {patient_calls} patient calls\n{stage2}\n"

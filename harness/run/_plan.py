@@ -116,6 +116,9 @@ def plan_run(config_path: str | Path) -> RunPlan:
         from scorers import load_reward_judge
 
         load_reward_judge(plan.heads(), criteria)
+    from harness.run._safety import check_safety  # [safety] / [gate] min_safe_rate (docs/safety.md)
+
+    check_safety(plan)
     check_endpoints(cfg, path)
     return plan
 

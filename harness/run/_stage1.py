@@ -36,6 +36,9 @@ def stage1(plan: RunPlan, display: str | None = None) -> dict[str, Path]:
             patient_seed=cfg.patient.seed if cfg.patient and cfg.patient.seed is not None else 0,
             patient_max_tokens=cfg.patient.max_tokens if cfg.patient and cfg.patient.max_tokens else 160,
             cache_scope=c.spec_hash() if c.model else None,
+            on_role_break=cfg.patient.on_role_break if cfg.patient else "regenerate",
+            max_tries=cfg.patient.max_tries if cfg.patient else 3,
+            fallback=cfg.patient.fallback if cfg.patient else "scripted",
         )
         t.model = model
         tasks.append(t)

@@ -160,7 +160,11 @@ def stage2(plan: RunPlan, display: str | None = None, schedule: str = "all", bud
     else:
         entries = judge_units(tasks, {pair: None for pair in combinations(names, 2)}, out_dir, workers=workers,
                               display=display)
-    return write_stage2_index(plan.run_dir, entries)
+    written = write_stage2_index(plan.run_dir, entries)
+    from harness.run._safety import safety_stage  # absolute safety rubric, when configured (docs/safety.md)
+
+    safety_stage(plan, logs1, display)
+    return written
 
 
 def _adaptive(tasks: PairTasks, names: list[str], out_dir: Path, workers: int, display: str | None,

@@ -19,6 +19,14 @@ from harness.stats._bias import (
     length_controlled_win_rate,
     position_bias,
 )
+from harness.stats._binomial import (
+    BINOMIAL_ALTERNATIVES,
+    BinomialTest,
+    WinRateSE,
+    binomial_test,
+    clopper_pearson_interval,
+    win_rate_se,
+)
 from harness.stats._bootstrap import BootstrapResult, cluster_bootstrap, percentile_interval
 from harness.stats._bradley_terry import (
     DEFAULT_L2,
@@ -39,8 +47,16 @@ from harness.stats._elo import (
 from harness.stats._elo import (
     DEFAULT_SCALE as ELO_DEFAULT_SCALE,
 )
-from harness.stats._elo import EloRatings, elo_expected_score, online_elo
-from harness.stats._gate import DEFAULT_CRISIS_LOSS_BAR, DEFAULT_SAFETY_BAR, safety_gate
+from harness.stats._elo import EloPeriod, EloRatings, elo_expected_score, elo_rating_period, online_elo
+from harness.stats._gate import (
+    DEFAULT_CRISIS_LOSS_BAR,
+    DEFAULT_SAFETY_BAR,
+    SAFETY_ROW_COLUMNS,
+    absolute_safety_gate,
+    item_failure_rates,
+    safe_handling_rates,
+    safety_gate,
+)
 from harness.stats._mcnemar import (
     MCNEMAR_METHODS,
     McNemarMethod,
@@ -52,6 +68,7 @@ from harness.stats._mcnemar import (
 from harness.stats._multiple import CORRECTIONS, AdjustedPValues, adjust_pvalues
 from harness.stats._pareto import pareto_front
 from harness.stats._persona import persona_breakdown, persona_frame, persona_weighted_score
+from harness.stats._rubric_agreement import RUBRIC_AGREEMENT_COLUMNS, RubricAgreement, rubric_agreement
 from harness.stats._table import candidate_view, combine_orders, head_to_heads, majority_vote
 from harness.stats._text import WIN_RATE_HEADER, fmt_interval, fmt_num, fmt_pct, format_win_rate
 from harness.stats._validate import RngLike
@@ -76,31 +93,43 @@ __all__ = [
     "MCNEMAR_METHODS",
     "WIN_RATE_HEADER",
     "AdjustedPValues",
+    "BINOMIAL_ALTERNATIVES",
     "BootstrapResult",
+    "BinomialTest",
     "BradleyTerryBootstrap",
     "BradleyTerryFit",
     "EloRatings",
+    "EloPeriod",
     "Interval",
     "LengthControlledWinRate",
     "McNemarMethod",
     "McNemarResult",
+    "RUBRIC_AGREEMENT_COLUMNS",
     "RngLike",
+    "RubricAgreement",
+    "SAFETY_ROW_COLUMNS",
     "SignTestResult",
     "WinRate",
+    "WinRateSE",
+    "absolute_safety_gate",
     "adjust_pvalues",
     "average_win_rates",
+    "binomial_test",
     "bradley_terry",
     "bradley_terry_batch",
     "bradley_terry_bootstrap",
     "candidate_view",
+    "clopper_pearson_interval",
     "cluster_bootstrap",
     "combine_orders",
     "elo_expected_score",
+    "elo_rating_period",
     "fmt_interval",
     "fmt_num",
     "fmt_pct",
     "format_win_rate",
     "head_to_heads",
+    "item_failure_rates",
     "length_bias",
     "length_bias_coefficient",
     "length_controlled_win_rate",
@@ -114,9 +143,12 @@ __all__ = [
     "persona_frame",
     "persona_weighted_score",
     "position_bias",
+    "rubric_agreement",
+    "safe_handling_rates",
     "safety_gate",
     "sign_test",
     "wilson_interval",
     "win_matrix",
     "win_rate",
+    "win_rate_se",
 ]

@@ -19,7 +19,7 @@ References:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,3 +104,83 @@ def online_elo(
         ratings[i] += delta
         ratings[j] -= delta
     return EloRatings(names, ratings, float(k), float(initial), float(scale), len(s))
+
+
+@dataclass(frozen=True)
+class EloPeriod:
+    """Ratings after one rating period (every game scored against the ratings at the start of the period)."""
+
+    items: tuple[str, ...]
+    before: np.ndarray
+    after: np.ndarray
+    expected: np.ndarray
+    """Expected total score of each item over the period, from the ratings before it."""
+    actual: np.ndarray
+    """Actual total score of each item over the period."""
+    games: np.ndarray
+    """Games each item played in the period."""
+    k: float
+    scale: float
+
+
+def elo_rating_period(
+    ratings: Mapping[str, float],
+    item_a: Sequence[str],
+    item_b: Sequence[str],
+    score_a: ArrayLike,
+    *,
+    k: float = DEFAULT_K,
+    scale: float = DEFAULT_SCALE,
+) -> EloPeriod:
+    """Update *given* ratings over one rating period: ``R' = R + K (S - E)`` (Elo 1978 [1], FIDE practice).
+
+    Unlike :func:`online_elo`, every game's expected score uses the ratings at the *start* of the period, so
+    the result does not depend on game order: for each item ``S = sum of its scores``, ``E = sum over its games
+    of 1 / (1 + 10 ** ((R_opponent - R) / scale))``, ``R' = R + k (S - E)``. Items without a game keep their rating.
+
+    Example (Wikipedia "Elo rating system", "Mathematical details"): a player rated 1613 meets 1609, 1477, 1388,
+    1586, 1720 and scores loss, draw, win, win, loss: ``E = 2.867`` (0.506 + 0.686 + 0.785 + 0.539 + 0.351),
+    ``S = 2.5``, and with ``K = 32`` the new rating is ``1613 + 32 (2.5 - 2.867) = 1601``.
+
+    Args:
+        ratings: item -> rating before the period (every player must have one).
+        item_a, item_b, score_a: the games (score of ``item_a``: 1, 0.5 or 0).
+        k, scale: K-factor (>= 0) and logistic scale (> 0).
+
+    Raises:
+        ValueError: unequal lengths, scores outside [0, 1], a self-game, a player without a rating, a
+            non-finite rating, ``k`` < 0 or ``scale`` <= 0.
+    """
+    a = [str(x) for x in item_a]
+    b = [str(x) for x in item_b]
+    s = np.asarray(score_a, dtype=float).reshape(-1)
+    if not len(a) == len(b) == len(s):
+        raise ValueError(f"item_a, item_b and score_a must have equal lengths; got {len(a)}, {len(b)}, {len(s)}")
+    if np.any((s < 0) | (s > 1)) or np.any(np.isnan(s)):
+        raise ValueError(f"`score_a` must be in [0, 1] (1 win, 0.5 tie, 0 loss); got {np.unique(s)[:5]}")
+    _validate_count(k, "k", allow_fraction=True)
+    if scale <= 0:
+        raise ValueError(f"`scale` must be > 0; got {scale}")
+    names = tuple(str(x) for x in ratings)
+    before = np.array([float(ratings[x]) for x in ratings])
+    if not np.isfinite(before).all():
+        raise ValueError("every rating must be a finite number")
+    pos = {name: i for i, name in enumerate(names)}
+    unrated = sorted((set(a) | set(b)) - set(pos))
+    if unrated:
+        raise ValueError(f"player(s) {unrated[:5]} have no rating; pass a rating for every player")
+    expected = np.zeros(len(names))
+    actual = np.zeros(len(names))
+    games = np.zeros(len(names), dtype=np.int64)
+    for x, y, score in zip(a, b, s, strict=True):
+        i, j = pos[x], pos[y]
+        if i == j:
+            raise ValueError(f"a game of {x!r} against itself")
+        e = 1.0 / (1.0 + 10.0 ** ((before[j] - before[i]) / scale))
+        expected[i] += e
+        expected[j] += 1.0 - e
+        actual[i] += score
+        actual[j] += 1.0 - score
+        games[i] += 1
+        games[j] += 1
+    return EloPeriod(names, before, before + k * (actual - expected), expected, actual, games, float(k), float(scale))

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from harness.fidelity import format_fidelity
 from harness.stats import WIN_RATE_HEADER, average_win_rates, format_win_rate, head_to_heads
 
 
@@ -34,8 +35,28 @@ def logprob_position_bias(verdicts: pd.DataFrame) -> float | None:
     return float(p_first.mean() - 0.5)
 
 
-def format_summary(verdicts: pd.DataFrame, judge_info: dict[str, Any] | None = None) -> str:
-    """A readable fixed-width summary of a run's verdict table (and, for reward heads, their validation)."""
+def judge_card_lines(card: dict[str, Any]) -> list[str]:
+    """The judge card (``judge_card.json``, written by ``theraeval judges validate --card``) as text: per criterion
+    its status on human labels and the first set's accuracy beside the best trivial baseline."""
+    judge = card.get("judge", {})
+    sets = ", ".join(s["name"] for s in card.get("sets", [])) or "no sets"
+    lines = [f"judge card ({judge.get('name', '?')}, spec {judge.get('spec_hash', '?')}): validity on human labels "
+             f"({sets})"]
+    for crit, entry in card.get("criteria", {}).items():
+        fig = ""
+        first = (entry.get("sets") or [{}])[0]
+        if first.get("accuracy") is not None:
+            best = first.get("best_baseline", "random")
+            fig = (f" ({first['set']}: accuracy {first['accuracy']:.2f} vs {best} "
+                   f"{first['baselines'].get(best, 0.5):.2f}, n={first['n']})")
+        lines.append(f"  {crit}: {entry['status']}{fig}")
+    return lines
+
+
+def format_summary(verdicts: pd.DataFrame, judge_info: dict[str, Any] | None = None,
+                   fidelity: pd.DataFrame | None = None, judge_card: dict[str, Any] | None = None) -> str:
+    """A readable fixed-width summary of a run's verdict table (and the judge card when the run has one; for
+    multi-turn runs, the simulated patient's fidelity by candidate, `fidelity_summary`)."""
     if verdicts.empty:
         return "No verdicts.\n"
     first = verdicts.iloc[0]
@@ -52,9 +73,13 @@ def format_summary(verdicts: pd.DataFrame, judge_info: dict[str, Any] | None = N
         "paper); half% counts ties as half a win; 95% Wilson interval on pooled counts.",
     ]
     if judge_info and judge_info.get("heldout_accuracy"):
-        acc = ", ".join(f"{c} {a:.2f}" for c, a in judge_info["heldout_accuracy"].items())
-        lines.append(f"reward heads' held-out pairwise accuracy on their preference set's test split "
-                     f"(n={judge_info['n_test']} pairs): {acc}")
+        lines.append("reward heads: fitted on a project-written synthetic preference set; their accuracy on its test "
+                     "split is not evidence of validity on real text (theraeval judges validate measures that).")
+    if judge_card:
+        lines += judge_card_lines(judge_card)
+    else:
+        lines.append("judge card: none in this run directory, so the judge is not validated on human labels "
+                     "(theraeval judges validate CONFIG ... --card writes one).")
     bias = logprob_position_bias(verdicts)
     if bias is not None:
         lines.append(f"log-probability judge: mean P(Response A) = {0.5 + bias:.3f}, a position bias of {bias:+.3f}; "
@@ -68,4 +93,6 @@ def format_summary(verdicts: pd.DataFrame, judge_info: dict[str, Any] | None = N
             rates = format_win_rate(r.win_rate, r.wilson_low, r.wilson_high, r.win_rate_half, scale=1.0)
             wtl = f"{r.wins}-{r.ties}-{r.losses}"
             lines.append(f"{r.candidate:<{width}}  {rates}  {wtl:>11}  {r.n_unscored}")
+    if fidelity is not None:
+        lines += format_fidelity(fidelity)
     return "\n".join(lines) + "\n"

@@ -1,4 +1,5 @@
-"""Write a run's verdict tables from its logs: verdicts.parquet, transcripts.parquet, judge.json, summary.txt."""
+"""Write a run's verdict tables from its logs: verdicts.parquet, transcripts.parquet, judge.json, summary.txt and
+(with a safety stage) safety.parquet."""
 
 from __future__ import annotations
 
@@ -11,18 +12,30 @@ from inspect_ai.log import read_eval_log
 
 from harness.core import atomic_write_parquet, atomic_write_text
 from harness.run import stage1_logs, stage2_logs
+from harness.verdicts._fidelity import build_fidelity, fidelity_summary
+from harness.verdicts._safety import build_safety_tables, format_safety, gate_settings, write_safety
 from harness.verdicts._summary import format_summary
 from harness.verdicts._tables import build_transcripts, build_verdicts
 
 
 def write_verdicts(run_dir: Path) -> str:
-    """Rebuild `<run>/verdicts.parquet`, `transcripts.parquet`, `judge.json` (reward heads) and `summary.txt` from
-    the current stage-1 and stage-2 logs; returns the summary text."""
+    """Rebuild `<run>/verdicts.parquet`, `transcripts.parquet`, `fidelity.parquet` (per simulated patient turn),
+    `judge.json` (reward heads), `safety.parquet` (with
+    a safety stage) and `summary.txt` from the current stage-1 and stage-2 logs; returns the summary text."""
     logs = stage2_logs(run_dir)
     df = build_verdicts(logs, run_dir.name)
     atomic_write_parquet(df, run_dir / "verdicts.parquet")
-    atomic_write_parquet(build_transcripts(stage1_logs(run_dir)), run_dir / "transcripts.parquet")
-    text = format_summary(df, judge_info(run_dir, df, logs))
+    stage1 = stage1_logs(run_dir)
+    atomic_write_parquet(build_transcripts(stage1), run_dir / "transcripts.parquet")
+    fidelity = build_fidelity(stage1)
+    atomic_write_parquet(fidelity, run_dir / "fidelity.parquet")
+    card_path = run_dir / "judge_card.json"  # written by `theraeval judges validate --card`
+    card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.is_file() else None
+    text = format_summary(df, judge_info(run_dir, df, logs), fidelity_summary(fidelity), card)
+    safety = write_safety(run_dir)  # safety.parquet from the rubric logs, when the run has a safety stage
+    if safety is not None:
+        bar, bound = gate_settings(run_dir)
+        text += "\n" + format_safety(build_safety_tables(safety, bar, bound=bound))
     atomic_write_text(run_dir / "summary.txt", text)
     return text
 

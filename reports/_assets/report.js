@@ -284,6 +284,19 @@
     var pages = Math.max(1, Math.ceil(total / size));
     TB.page = Math.min(Math.max(TB.page, 0), pages - 1);
     var rows = TB.matches.slice(TB.page * size, (TB.page + 1) * size);
+    // links from the crisis-safety section: filter the browser to that scenario and candidate
+    $all("a.tb-link").forEach(function (a) {
+      a.addEventListener("click", function () {
+        if (search) { search.value = a.getAttribute("data-scenario") || ""; }
+        var pick = $("#tb-candidate"), want = a.getAttribute("data-candidate");
+        if (pick) {
+          for (var i = 0; i < pick.options.length; i++) {
+            if (pick.options[i].textContent === want) { pick.value = pick.options[i].value; }
+          }
+        }
+        refilter();
+      });
+    });
     $all(".tb-prev").forEach(function (b) { b.disabled = TB.page === 0; });
     $all(".tb-next").forEach(function (b) { b.disabled = TB.page >= pages - 1; });
     var status = total === 0 ? "no comparison matches the filters" :

@@ -29,6 +29,11 @@ def test_clear_verdicts(reply: str, label: str) -> None:
     ("", "empty_reply"),
     ("   ", "empty_reply"),
     ("Both responses have their merits.", "unparseable"),
+    # Plain-text refusals are counted as refusals, not as unparseable replies (issue 16).
+    ("I'm sorry, but I can't help with comparing these responses.", "refusal"),
+    ("I cannot evaluate conversations about self-harm.", "refusal"),
+    ("As an AI, I do not judge therapists.", "refusal"),
+    ("I would rather not choose.", "unparseable"),  # hedging is not a refusal
     ('{"verdict": "C"}', "off_menu: 'C'"),
     ('{"verdict": "A or B"}', "off_menu: 'A or B'"),
     ('{"verdict": ""}', "off_menu: ''"),

@@ -51,6 +51,7 @@ turns = 2
 
 [patient]
 model = "openai-api/fault/patient"
+on_role_break = "flag"       # one patient call per follow-up (the fault server's patient text is not a client's)
 
 [judge]
 model = "{judge}"

@@ -52,6 +52,15 @@ def test_inspect_eval_both_tasks_and_inspect_view(tmp_path: Path) -> None:
     metrics = {s.name: s.metrics for s in log.results.scores} if log.results else {}
     assert metrics["pairwise_judge"]["empathy"].value == 0.0  # terse (a) loses every comparison to warm
 
+    # The absolute safety rubric on a stage-1 log (only its crisis dialogue is scored).
+    _inspect("eval", str(ROOT / "tasks/safety_rubric.py@safety_rubric"), "-T", f"log={b}", "--model", "none",
+             "--model-role", "judge=scripted/judge-rubric-keywords", "--log-dir", str(tmp_path / "safety"),
+             cwd=tmp_path)
+    [slog] = [read_eval_log(str(p)) for p in (tmp_path / "safety").glob("*.eval")]
+    assert slog.status == "success" and slog.samples and len(slog.samples) == 1
+    assert slog.samples[0].metadata["risk"] == "crisis"
+    assert slog.results and slog.results.scores[0].metrics["safe_rate"].value == 0.0  # warm gives no resource
+
     port = _free_port()
     view = subprocess.Popen([INSPECT, "view", "--log-dir", str(tmp_path / "s2"), "--host", "127.0.0.1",
                              "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -310,3 +310,24 @@ def test_cohen_table_validation() -> None:
         cohen_kappa_from_table([[1, -1], [0, 2]])
     with pytest.raises(ValueError, match="same units"):
         contingency_table(["A"], ["A", "B"])
+
+
+def test_fleiss_rotating_design_constant_count_with_missing_cells() -> None:
+    # Regression (issue 15): every unit has two ratings but one of three cells is missing. statsmodels'
+    # complete-data branch used to receive the MISSING code and raised "'list' argument must have no negative
+    # elements". Gwet's generalisation by hand: unit 1 (A, B) agrees on 0 of 1 pair, unit 2 (A, A) on 1 of 1,
+    # p_a = (0 + 1)/2 = 0.5; pi_A = (1/2 + 1)/2 = 0.75, pi_B = (1/2 + 0)/2 = 0.25, pi_tie = 0;
+    # p_e = 0.75^2 + 0.25^2 = 0.625; kappa = (0.5 - 0.625)/(1 - 0.625) = -1/3.
+    result = fleiss_kappa([["A", "B", None], [None, "A", "A"]])
+    assert result.estimate == pytest.approx(-1 / 3)
+    assert (result.pa, result.pe, result.n_units) == (pytest.approx(0.5), pytest.approx(0.625), 2)
+    # a rotating design (each item rated by 2 of 3 raters) agrees with the same ratings packed into 2 columns
+    rng = np.random.default_rng(3)
+    rotating = np.full((30, 3), None, dtype=object)
+    packed = np.empty((30, 2), dtype=object)
+    for i in range(30):
+        raters = [(0, 1), (1, 2), (0, 2)][i % 3]
+        labels = rng.choice(["A", "B", "tie"], size=2)
+        rotating[i, list(raters)] = labels
+        packed[i] = labels
+    assert fleiss_kappa(rotating).estimate == pytest.approx(fleiss_kappa(packed).estimate, abs=1e-12)

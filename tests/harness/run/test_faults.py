@@ -91,7 +91,7 @@ def _criterion(body: dict[str, object]) -> str:
 def test_refusals_and_empty_replies_are_answers_recorded_with_their_reason(fault_srv: FaultServer,
                                                                            tmp_path: Path) -> None:
     # permanent faults: decided per request body, so a retry (or a re-run) gets the same answer
-    plan = FaultPlan(seed=8, p_refusal=0.2, p_empty=0.15, permanent_models=("judge-", "cand-short", "patient"))
+    plan = FaultPlan(seed=9, p_refusal=0.2, p_empty=0.15, permanent_models=("judge-", "cand-short", "patient"))
     fault_srv.reset(plan)
     cfg = fault_config(tmp_path)
     assert run_in_process("run", str(cfg), "--display", "none") == 0

@@ -1,0 +1,31 @@
+"""TOML inputs: read a user's TOML file, and resolve a builtin name or a path (criteria sets, rubrics)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from harness.core._errors import InputError
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The TOML table of `path`; malformed TOML is an `InputError` naming the position."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(path, "toml", str(e), "malformed TOML", "fix the TOML syntax at the position shown") from None
+    except UnicodeDecodeError as e:
+        raise InputError(path, "encoding", str(e)[:60], "not UTF-8 text", "save the file as UTF-8") from None
+
+
+def builtin_or_path(spec: str | Path, folder: Path, what: str, field: str) -> Path:
+    """`folder/<spec>.toml` when `spec` is a bare builtin name, else `spec` as a path; it must exist."""
+    p = Path(spec)
+    if not p.suffix and (folder / f"{spec}.toml").is_file():
+        p = folder / f"{spec}.toml"
+    if not p.is_file():
+        names = sorted(q.stem for q in folder.glob("*.toml"))
+        raise InputError(p, field, str(spec), f"no such {what} or file",
+                         f"use a builtin {what} {names} or a path to a .toml file")
+    return p

@@ -1,0 +1,123 @@
+"""Judge validity: does a judge agree with human labels better than trivial rules do?
+
+``theraeval judges validate`` scores any judge of a run config (reward heads directly; ``llm`` / ``logprob`` judges
+through ``tasks.judge_validation`` in both orders) on human-labelled pairs: a pairwise JSONL file, a rated file
+(pairs formed by a stated score-gap rule), or an adapter for a public set the user has (``epitome:<dir>``,
+``annomi:<csv>``, ``csv:<file>``). Per criterion: accuracy (ties as half, and ties excluded) with a 95% bootstrap
+interval clustered by context, unscored count, position-flip rate, trivial baselines on the same items (random,
+longer wins, shorter wins, more question marks wins, a bag-of-words logistic regression), length-matched accuracy,
+the human ceiling when there are several raters, and rank agreement for pointwise judges. The judge card
+(``judge_card.json``) records the verdict per criterion.
+
+Reads: the validation files and the run config. Writes: only what the caller asks (``--json``, the judge card,
+inspect logs of generative judges in a work folder). May import: ``harness.verdicts``, ``harness.run``, ``tasks``,
+``scorers``, ``harness.reward_heads``, ``harness.inputs``, ``harness.stats``, ``harness.core``.
+"""
+
+from harness.judge_validity._adapters import (
+    ANNOMI_CODES,
+    EPITOME_FILES,
+    annomi_set,
+    csv_set,
+    epitome_items,
+    epitome_set,
+)
+from harness.judge_validity._card import (
+    CARD_NAME,
+    attach_judge_card,
+    build_card,
+    find_judge_card,
+    write_card,
+)
+from harness.judge_validity._judges import (
+    FunctionJudge,
+    InspectJudge,
+    JudgedPair,
+    PairJudge,
+    RewardHeadJudge,
+    judge_from_config,
+)
+from harness.judge_validity._metrics import (
+    LENGTH_MATCH,
+    Accuracy,
+    Difference,
+    RankAgreement,
+    accuracy,
+    bag_of_words_verdicts,
+    credit,
+    human_ceiling,
+    length_matched,
+    paired_difference,
+    rank_agreement,
+    trivial_verdicts,
+)
+from harness.judge_validity._sets import (
+    MIN_PAIRS,
+    RatedItem,
+    ValidationPair,
+    ValidationSet,
+    load_pairwise,
+    load_rated,
+    majority,
+    pairs_from_rated,
+    rated_set,
+)
+from harness.judge_validity._validate import (
+    BEATS,
+    NOT_BETTER,
+    NOT_VALIDATED,
+    STATUSES,
+    format_report,
+    schema_json,
+    validate,
+    validate_criterion,
+)
+
+__all__ = [
+    "ANNOMI_CODES",
+    "BEATS",
+    "CARD_NAME",
+    "EPITOME_FILES",
+    "LENGTH_MATCH",
+    "MIN_PAIRS",
+    "NOT_BETTER",
+    "NOT_VALIDATED",
+    "STATUSES",
+    "Accuracy",
+    "Difference",
+    "FunctionJudge",
+    "InspectJudge",
+    "JudgedPair",
+    "PairJudge",
+    "RankAgreement",
+    "RatedItem",
+    "RewardHeadJudge",
+    "ValidationPair",
+    "ValidationSet",
+    "accuracy",
+    "annomi_set",
+    "attach_judge_card",
+    "bag_of_words_verdicts",
+    "build_card",
+    "credit",
+    "csv_set",
+    "epitome_items",
+    "epitome_set",
+    "find_judge_card",
+    "format_report",
+    "human_ceiling",
+    "judge_from_config",
+    "length_matched",
+    "load_pairwise",
+    "load_rated",
+    "majority",
+    "paired_difference",
+    "pairs_from_rated",
+    "rank_agreement",
+    "rated_set",
+    "schema_json",
+    "trivial_verdicts",
+    "validate",
+    "validate_criterion",
+    "write_card",
+]
