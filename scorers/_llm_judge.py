@@ -108,6 +108,18 @@ def _order_result(parsed: Parsed, order: str, raw: str, refusal: str) -> OrderRe
                        parsed.unscored_reason, raw)
 
 
+def excluded_score(md: dict[str, Any], orders: tuple[str, ...], criteria: CriteriaSet, *, judge_model: str,
+                   judge_kind: str, granularity: str) -> Score | None:
+    """An all-unscored Score, with no judge call, when the sample is excluded (``md["excluded"]`` holds the reason:
+    a simulated patient that broke role, with ``[judge] exclude_flagged``); None when it is not."""
+    reason = str(md.get("excluded") or "")
+    if not reason:
+        return None
+    by = {c: {o: OrderResult(None, "unscored", "", reason, "") for o in orders} for c in criteria.ids}
+    return assemble_score(by, orders, criteria, judge_model=judge_model, judge_kind=judge_kind,
+                          granularity=granularity)
+
+
 def assemble_score(by: dict[str, dict[str, OrderResult]], orders: tuple[str, ...], criteria: CriteriaSet, *,
                    judge_model: str, judge_kind: str, granularity: str,
                    combined: dict[str, Verdict] | None = None,
@@ -169,6 +181,10 @@ def pairwise_judge(
     async def score(state: TaskState, target: Target) -> Score:
         judge = get_model(role="judge", required=True)
         md = state.metadata
+        skipped = excluded_score(md, orders, criteria, judge_model=str(judge), judge_kind="llm",
+                                 granularity=granularity)
+        if skipped is not None:
+            return skipped
         ta, tb = _turns(md["transcript_a"]), _turns(md["transcript_b"])
         persona_mode = bool(md.get("judge_system"))
         system = md["judge_system"] if persona_mode else CLINICAL_SYSTEM

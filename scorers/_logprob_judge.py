@@ -18,7 +18,15 @@ from inspect_ai.util import collect
 
 from harness.inputs import CriteriaSet
 from scorers._combine import Verdict
-from scorers._llm_judge import CLINICAL_SYSTEM, OrderResult, ask_output, assemble_score, unscored, win_rate_a
+from scorers._llm_judge import (
+    CLINICAL_SYSTEM,
+    OrderResult,
+    ask_output,
+    assemble_score,
+    excluded_score,
+    unscored,
+    win_rate_a,
+)
 from scorers._prompts import Turn, per_criterion_prompt, render_pair
 
 SINGLE_LETTER = "\n\nAnswer with a single letter, A or B, and nothing else."
@@ -48,6 +56,10 @@ def logprob_pairwise_judge(criteria: CriteriaSet, orders: tuple[str, ...] = ("ab
     async def score(state: TaskState, target: Target) -> Score:
         judge = get_model(role="judge", required=True)
         md = state.metadata
+        skipped = excluded_score(md, orders, criteria, judge_model=str(judge), judge_kind="logprob",
+                                 granularity="per_criterion")
+        if skipped is not None:
+            return skipped
         ta = [Turn(r, t) for r, t in md["transcript_a"]]
         tb = [Turn(r, t) for r, t in md["transcript_b"]]
         persona_mode = bool(md.get("judge_system"))

@@ -17,7 +17,7 @@ from harness.inputs import CriteriaSet
 from harness.reward_heads import RewardHeads
 from scorers._combine import to_candidate_space
 from scorers._injection import injection_metadata
-from scorers._llm_judge import OrderResult, assemble_score, unscored, win_rate_a
+from scorers._llm_judge import OrderResult, assemble_score, excluded_score, unscored, win_rate_a
 
 
 def context_and_response(turns: list[list[str]]) -> tuple[str, str]:
@@ -53,6 +53,9 @@ def reward_pairwise_judge(criteria: CriteriaSet, heads: str = "builtin", orders:
 
     async def score(state: TaskState, target: Target) -> Score:
         md = state.metadata
+        skipped = excluded_score(md, orders, criteria, judge_model=name, judge_kind="rm", granularity="per_criterion")
+        if skipped is not None:
+            return skipped
         context, resp_a = context_and_response(md["transcript_a"])
         _, resp_b = context_and_response(md["transcript_b"])
         by: dict[str, dict[str, OrderResult]] = {c: {} for c in criteria.ids}

@@ -88,6 +88,7 @@ def pairwise(
     judge: Literal["llm", "rm", "logprob"] = "llm",
     rm_heads: str = "builtin",
     logprob_margin: float = 0.05,
+    exclude_flagged: bool = False,
 ) -> Task:
     """Pairwise judging of two stage-1 logs.
 
@@ -110,6 +111,9 @@ def pairwise(
             over both orders) or `rm` (reward-model heads, no model call; the offline default).
         rm_heads: Reward heads for `judge=rm`: `builtin` or a folder written by `theraeval judges train`.
         logprob_margin: `judge=logprob`: tie when the averaged P(candidate_a better) is within this of 0.5.
+        exclude_flagged: Do not judge a comparison where either dialogue's simulated patient broke role and was
+            flagged or stopped (`[patient] on_role_break`): it is unscored with that reason, no judge call.
+            Default: judge it; the flag is kept in the sample metadata either way.
     """
     crit = load_criteria(criteria)
     name_a, sa = read_stage1(log_a)
@@ -139,7 +143,11 @@ def pairwise(
                 "candidate_a": name_a, "candidate_b": name_b, "transcript_a": ta, "transcript_b": tb,
                 "len_a": candidate_length(ta), "len_b": candidate_length(tb),
                 "judge_system": pers[pid].judge_prompt() if mode == "persona" else "",
+                "role_flagged_a": bool(a.metadata.get("role_flagged")),
+                "role_flagged_b": bool(b.metadata.get("role_flagged")),
             }
+            if exclude_flagged and (meta["role_flagged_a"] or meta["role_flagged_b"]):
+                meta["excluded"] = "role_flagged: a simulated patient broke role (judge.exclude_flagged)"
             sample_id = f"{scenario_id}--{pid}" if pid else scenario_id
             samples.append(Sample(id=sample_id, input=str(a.input), metadata=meta))
     judged = ORDERS if orders == "both" else ("ab",)

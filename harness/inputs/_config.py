@@ -85,6 +85,9 @@ class JudgeSpec(ModelSpec):
     log-probabilities of A and B, averaged over both orders). Giving a `model` makes it `llm` unless set."""
     logprob_margin: float = Field(default=0.05, ge=0, lt=0.5)
     """`logprob`: a tie when the averaged P(candidate_a better) is within this of 0.5."""
+    exclude_flagged: bool = False
+    """Do not judge comparisons whose simulated patient broke role and was flagged or stopped
+    (`[patient] on_role_break`): they are unscored with reason `role_flagged`. Default: judged, and marked."""
     heads: str = "builtin"
     """Reward heads for kind = "rm": `builtin` (MiniLM + heads trained on the bundled preference set) or a folder."""
     model: str = BUILTIN_SMOLLM2
@@ -139,7 +142,8 @@ class CandidateSpec(_Strict):
                          temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens, seed=self.seed)
 
     def spec_hash(self) -> str:
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        """Hash of what changes the judge's answers (cache scope); `exclude_flagged` only selects what is judged."""
+        blob = json.dumps(self.model_dump(mode="json", exclude={"exclude_flagged"}), sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
