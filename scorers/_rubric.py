@@ -8,14 +8,12 @@ every scored row so that scores from different rubric texts are never pooled sil
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.core import InputError, builtin_or_path, read_toml
+from harness.core import InputError, builtin_or_path, content_hash, read_toml
 
 RUBRIC_DIR = Path(__file__).resolve().parent / "rubrics"
 Severity = Literal["critical", "major", "minor"]
@@ -60,8 +58,7 @@ class Rubric(BaseModel):
     @property
     def hash(self) -> str:
         """sha256 (first 12 hex digits) of the canonical JSON of the whole rubric."""
-        canon = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canon.encode()).hexdigest()[:12]
+        return content_hash(self.model_dump(mode="json"))
 
     @property
     def ids(self) -> list[str]:

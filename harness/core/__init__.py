@@ -6,7 +6,15 @@ Reads and writes nothing by itself. May import: the standard library and pandas 
 from harness.core._errors import InputError
 from harness.core._files import atomic_write_parquet, atomic_write_text, local_path
 from harness.core._jsonl import iter_jsonl
-from harness.core._toml import builtin_or_path, read_toml
+from harness.core._toml import builtin_or_path, content_hash, read_toml
 
-__all__ = ["InputError", "atomic_write_parquet", "atomic_write_text", "builtin_or_path", "iter_jsonl", "local_path",
-           "read_toml"]
+__all__ = [
+    "InputError",
+    "atomic_write_parquet",
+    "atomic_write_text",
+    "builtin_or_path",
+    "content_hash",
+    "iter_jsonl",
+    "local_path",
+    "read_toml",
+]

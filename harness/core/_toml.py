@@ -1,7 +1,9 @@
-"""TOML inputs: read a user's TOML file, and resolve a builtin name or a path (criteria sets, rubrics)."""
+"""TOML inputs: read a user's TOML file, resolve a builtin name or a path, hash the content (criteria, rubrics)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -29,3 +31,9 @@ def builtin_or_path(spec: str | Path, folder: Path, what: str, field: str) -> Pa
         raise InputError(p, field, str(spec), f"no such {what} or file",
                          f"use a builtin {what} {names} or a path to a .toml file")
     return p
+
+
+def content_hash(data: Any) -> str:
+    """sha256 (first 12 hex digits) of the canonical JSON of `data`: the version id of a criteria set or rubric."""
+    canon = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canon.encode()).hexdigest()[:12]

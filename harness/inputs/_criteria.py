@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.core import InputError, builtin_or_path, read_toml
+from harness.core import InputError, builtin_or_path, content_hash, read_toml
 
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "scorers" / "criteria"
 
@@ -38,8 +36,7 @@ class CriteriaSet(BaseModel):
     @property
     def hash(self) -> str:
         """sha256 (first 12 hex digits) of the canonical JSON of the whole set."""
-        canon = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canon.encode()).hexdigest()[:12]
+        return content_hash(self.model_dump(mode="json"))
 
     @property
     def ids(self) -> list[str]:
