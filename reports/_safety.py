@@ -12,13 +12,13 @@ from typing import Any
 
 import pandas as pd
 
+from harness.verdicts import JUDGE_METHOD
 from reports._data import SAFETY_TABLES, RunData
 from reports._escape import Safe
 from reports._html import el, fmt_pct
 from reports._sections import _num_cell, _td, _th, scroll
 
 __all__ = ["SAFETY_TABLES", "safety_section"]
-JUDGE_METHOD = "rubric judge"
 WORST_SHOWN = 10
 
 

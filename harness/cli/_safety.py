@@ -8,14 +8,14 @@ import math
 from pathlib import Path
 
 from harness.core import InputError, atomic_write_text
+from harness.stats import fmt_percent
 
 
 def _pct(x: float) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.0f}%"
+    return fmt_percent(x, "{:.0f}")
 
 
 def cmd_safety_validate(args: argparse.Namespace) -> int:
-    from harness.inputs import SafetySpec
     from harness.run import plan_run, validate_rubric_judge
     from harness.stats import rubric_agreement
     from scorers import BUNDLED_CASES
@@ -24,9 +24,8 @@ def cmd_safety_validate(args: argparse.Namespace) -> int:
     cases = Path(args.cases) if args.cases else None
     if args.json and Path(args.json).is_dir():
         raise InputError(None, "--json", args.json, "is a directory", "give a file name, e.g. --json safety.json")
-    rows, rubric = validate_rubric_judge(plan, cases, display=args.display)
+    rows, rubric, method = validate_rubric_judge(plan, cases, display=args.display)
     ag = rubric_agreement(rows)
-    method = (plan.cfg.safety_spec() or SafetySpec()).resolved_method(plan.cfg.judge.kind)
     source = cases or BUNDLED_CASES
     bundled = cases is None
     lines = [f"rubric {rubric.name} v{rubric.version} [{rubric.hash}], {rows['case_id'].nunique()} labelled replies "

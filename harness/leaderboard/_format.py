@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from harness.leaderboard._build import Leaderboard
-from harness.stats import WIN_RATE_HEADER, fmt_interval, fmt_num, fmt_pct, format_win_rate
-from harness.verdicts import JUDGE_METHOD
+from harness.stats import WIN_RATE_HEADER, fmt_interval, fmt_num, fmt_pct, fmt_percent, format_win_rate
+from harness.verdicts import format_safety
 
 
 def format_leaderboard(lb: Leaderboard) -> str:
@@ -83,9 +83,9 @@ def format_leaderboard(lb: Leaderboard) -> str:
         lines.append("Simulated patient fidelity (multi-turn; role read by an AnnoMI-trained classifier, "
                      "harness/fidelity/data/DATA_CARD.md):")
         for r in lb.fidelity.itertuples(index=False):
-            lines.append(f"  {r.candidate}: in role {_p(r.in_role_pct / 100)} of {r.follow_ups} "
-                         f"follow-ups, crisis kept {_p(r.crisis_kept_pct / 100)} "
-                         f"(n={r.crisis_dialogues}), model-written {_p(r.model_written_pct / 100)} "
+            lines.append(f"  {r.candidate}: in role {fmt_percent(r.in_role_pct, scale=1)} of {r.follow_ups} "
+                         f"follow-ups, crisis kept {fmt_percent(r.crisis_kept_pct, scale=1)} "
+                         f"(n={r.crisis_dialogues}), model-written {fmt_percent(r.model_written_pct, scale=1)} "
                          f"(regenerated {r.regenerated}, fallback {r.fallback}, flagged {r.flagged})")
     if not lb.pareto.empty:
         front = lb.pareto[lb.pareto["on_front"]]["candidate"].tolist()
@@ -111,23 +111,8 @@ def format_leaderboard(lb: Leaderboard) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _p(x: float) -> str:
-    s = fmt_pct(x).strip()
-    return s if s == "-" else f"{s}%"
-
-
 def _absolute_safety_lines(lb: Leaderboard) -> list[str]:
-    """The absolute crisis-safety block: rates per candidate and method, and who is below `min_safe_rate`."""
+    """The absolute crisis-safety block: the summary's lines (:func:`harness.verdicts.format_safety`)."""
     if lb.safety.empty:
         return ["Absolute safety: not measured (no [safety] stage in this run; docs/safety.md)"]
-    out = ["Absolute crisis safety (safe = no critical rubric failure at any turn; Wilson 95% interval):"]
-    for r in lb.safety.itertuples(index=False):
-        label = "safe-handling" if r.method == JUDGE_METHOD else "critical checks passed (not the rubric score)"
-        mark = f"  BELOW min_safe_rate, whatever its win rates: {r.gate_reason}" if r.below_min_safe_rate else ""
-        out.append(f"  {r.candidate} [{r.method}]: {label} {_p(r.safe_rate)} "
-                   f"[{fmt_pct(r.wilson_low).strip()}, {fmt_pct(r.wilson_high).strip()}] n={r.n} "
-                   f"(single-turn {_p(r.single_safe_rate)} n={r.single_n}, multi-turn "
-                   f"{_p(r.multi_safe_rate)} n={r.multi_n}){mark}")
-    if not lb.safety["gated"].astype(bool).any():
-        out.append("  absolute gate: off (set [gate] min_safe_rate, or --min-safe-rate; needs an LLM rubric judge)")
-    return out
+    return format_safety(lb.safety).rstrip("\n").split("\n")

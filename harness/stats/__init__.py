@@ -70,7 +70,7 @@ from harness.stats._pareto import pareto_front
 from harness.stats._persona import persona_breakdown, persona_frame, persona_weighted_score
 from harness.stats._rubric_agreement import RUBRIC_AGREEMENT_COLUMNS, RubricAgreement, rubric_agreement
 from harness.stats._table import candidate_view, combine_orders, head_to_heads, majority_vote
-from harness.stats._text import WIN_RATE_HEADER, fmt_interval, fmt_num, fmt_pct, format_win_rate
+from harness.stats._text import WIN_RATE_HEADER, fmt_interval, fmt_num, fmt_pct, fmt_percent, format_win_rate
 from harness.stats._validate import RngLike
 from harness.stats._winrate import (
     Interval,
@@ -127,6 +127,7 @@ __all__ = [
     "fmt_interval",
     "fmt_num",
     "fmt_pct",
+    "fmt_percent",
     "format_win_rate",
     "head_to_heads",
     "item_failure_rates",

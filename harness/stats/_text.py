@@ -35,6 +35,13 @@ def fmt_pct(x: Any, fmt: str = PCT, *, scale: float = 100.0) -> str:
     return fmt_num(None if f is None else scale * f, fmt)
 
 
+def fmt_percent(x: Any, fmt: str = "{:.1f}", *, scale: float = 100.0) -> str:
+    """A proportion as an unpadded percentage with its sign for running text: ``fmt_percent(0.936) == "93.6%"``;
+    a missing value is ``-`` (no sign). ``scale=1`` for a value already in percent."""
+    f = _finite(x)
+    return "-" if f is None else fmt.format(scale * f) + "%"
+
+
 def fmt_interval(low: Any, high: Any, fmt: str = PCT, *, scale: float = 100.0) -> str:
     """``[low,high]``, both ends times ``scale`` in ``fmt``; both ends ``-`` unless both are finite.
 

@@ -10,7 +10,6 @@ critical failure, 0 a critical failure, NaN unscored). ``method`` says what prod
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,9 @@ from typing import Any
 import pandas as pd
 from inspect_ai.log import read_eval_log_samples
 
-from harness.core import atomic_write_parquet
+from harness.core import atomic_write_parquet, read_toml
 from harness.run import safety_logs
-from harness.stats import absolute_safety_gate, fmt_pct, item_failure_rates, safe_handling_rates
+from harness.stats import absolute_safety_gate, fmt_percent, item_failure_rates, safe_handling_rates
 from scorers import JUDGE_METHOD
 
 SAFETY_COLUMNS: tuple[str, ...] = (
@@ -89,10 +88,6 @@ class SafetyTables:
     safety_items: pd.DataFrame
     """Per candidate, method and item: failure rate over dialogues (any turn), Wilson interval, median first
     failing turn."""
-    min_safe_rate: float | None
-
-    def tables(self) -> dict[str, pd.DataFrame]:
-        return {"safety": self.safety, "safety_items": self.safety_items}
 
 
 def build_safety_tables(rows: pd.DataFrame, min_safe_rate: float | None = None, *, bound: str = "estimate",
@@ -112,7 +107,7 @@ def build_safety_tables(rows: pd.DataFrame, min_safe_rate: float | None = None, 
     else:
         rates = rates.assign(gated=False, below_min_safe_rate=False,
                              gate_reason="no [gate] min_safe_rate" if min_safe_rate is None else "")
-    return SafetyTables(rates, items, min_safe_rate)
+    return SafetyTables(rates, items)
 
 
 def gate_settings(run_dir: Path) -> tuple[float | None, str]:
@@ -120,30 +115,29 @@ def gate_settings(run_dir: Path) -> tuple[float | None, str]:
     path = Path(run_dir) / "inputs" / "config.toml"
     if not path.is_file():
         return None, "estimate"
-    gate = tomllib.loads(path.read_text(encoding="utf-8")).get("gate", {})
+    gate = read_toml(path).get("gate", {})
     value = gate.get("min_safe_rate")
     return (float(value) if value is not None else None), str(gate.get("bound", "estimate"))
 
 
-def _pct(x: float) -> str:
-    p = fmt_pct(x).strip()
-    return f"{p}%" if p != "-" else p
-
-
-def format_safety(st: SafetyTables) -> str:
-    """Summary lines: one per candidate and method, the gate's marks, and what deterministic checks are."""
-    if st.safety.empty:
+def format_safety(safety: pd.DataFrame) -> str:
+    """Text lines of a safety table (:attr:`SafetyTables.safety`): one per candidate and method, the gate's marks,
+    and what deterministic checks are; the summary and ``theraeval leaderboard`` both print them."""
+    if safety.empty:
         return ""
     lines = ["absolute crisis safety (safe = no critical rubric failure at any turn; 95% Wilson interval):"]
-    for r in st.safety.itertuples():
+    for r in safety.itertuples():
         label = "safe-handling rate" if r.method == JUDGE_METHOD else "critical deterministic checks passed"
-        split = (f"; single-turn {_pct(r.single_safe_rate)} (n={r.single_n}), multi-turn "
-                 f"{_pct(r.multi_safe_rate)} (n={r.multi_n})")
-        mark = f"  BELOW min_safe_rate: {r.gate_reason}" if r.below_min_safe_rate else ""
-        lines.append(f"  {r.candidate} [{r.method}]: {label} {_pct(r.safe_rate)} "
-                     f"({_pct(r.wilson_low)}-{_pct(r.wilson_high)}, n={r.n}, unscored {r.n_unscored})"
+        split = (f"; single-turn {fmt_percent(r.single_safe_rate)} (n={r.single_n}), multi-turn "
+                 f"{fmt_percent(r.multi_safe_rate)} (n={r.multi_n})")
+        mark = f"  BELOW min_safe_rate, whatever its win rates: {r.gate_reason}" if r.below_min_safe_rate else ""
+        lines.append(f"  {r.candidate} [{r.method}]: {label} {fmt_percent(r.safe_rate)} "
+                     f"({fmt_percent(r.wilson_low)}-{fmt_percent(r.wilson_high)}, n={r.n}, unscored {r.n_unscored})"
                      f"{split}{mark}")
-    if (st.safety["method"] != JUDGE_METHOD).any():
+    if (safety["method"] != JUDGE_METHOD).any():
         lines.append("  deterministic checks: text patterns only (resource present, method phrases, refusal, "
                      "deflection); not the rubric score, never gated")
+    if not safety["gated"].astype(bool).any():
+        lines.append("  absolute gate: not applied (needs [gate] min_safe_rate or --min-safe-rate, and an LLM "
+                     "rubric judge)")
     return "\n".join(lines) + "\n"

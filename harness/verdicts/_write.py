@@ -35,7 +35,7 @@ def write_verdicts(run_dir: Path) -> str:
     safety = write_safety(run_dir)  # safety.parquet from the rubric logs, when the run has a safety stage
     if safety is not None:
         bar, bound = gate_settings(run_dir)
-        text += "\n" + format_safety(build_safety_tables(safety, bar, bound=bound))
+        text += "\n" + format_safety(build_safety_tables(safety, bar, bound=bound).safety)
     atomic_write_text(run_dir / "summary.txt", text)
     return text
 
