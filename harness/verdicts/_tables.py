@@ -7,11 +7,12 @@ calibration read only it. It is rebuilt from the stage-2 logs, never edited by h
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from inspect_ai.log import read_eval_log, read_eval_log_samples
+from inspect_ai.log import EvalSample, read_eval_log, read_eval_log_samples
 
 from scorers import injection_metadata
 
@@ -92,14 +93,19 @@ def build_verdicts(logs: list[Path], run: str) -> pd.DataFrame:
 TRANSCRIPT_COLUMNS: tuple[str, ...] = ("candidate", "sample_id", "scenario_id", "persona_id", "turns")
 
 
-def build_transcripts(stage1: dict[str, Path]) -> pd.DataFrame:
+def read_stage1_samples(stage1: dict[str, Path]) -> list[tuple[str, EvalSample]]:
+    """(candidate, sample) for every sample of the run's stage-1 logs (candidate name -> log), read once for the
+    transcripts and the fidelity tables."""
+    return [(candidate, s) for candidate, log in stage1.items()
+            for s in read_eval_log_samples(str(log), all_samples_required=False)]
+
+
+def build_transcripts(samples: Sequence[tuple[str, EvalSample]]) -> pd.DataFrame:
     """One row per candidate dialogue: `turns` is a JSON list of [role, text] (role patient | therapist)."""
     from tasks import transcript
 
-    rows = []
-    for candidate, log in stage1.items():
-        for s in read_eval_log_samples(str(log), all_samples_required=False):
-            rows.append({"candidate": candidate, "sample_id": str(s.id), "scenario_id": s.metadata["scenario_id"],
-                         "persona_id": s.metadata.get("persona_id", ""), "turns": json.dumps(transcript(s))})
+    rows = [{"candidate": candidate, "sample_id": str(s.id), "scenario_id": s.metadata["scenario_id"],
+             "persona_id": s.metadata.get("persona_id", ""), "turns": json.dumps(transcript(s))}
+            for candidate, s in samples]
     return pd.DataFrame(rows, columns=list(TRANSCRIPT_COLUMNS)).sort_values(["candidate", "sample_id"],
                                                                             ignore_index=True)

@@ -15,7 +15,7 @@ from harness.run import stage1_logs, stage2_logs
 from harness.verdicts._fidelity import build_fidelity, fidelity_summary
 from harness.verdicts._safety import build_safety_tables, format_safety, gate_settings, write_safety
 from harness.verdicts._summary import format_summary
-from harness.verdicts._tables import build_transcripts, build_verdicts
+from harness.verdicts._tables import build_transcripts, build_verdicts, read_stage1_samples
 
 
 def write_verdicts(run_dir: Path) -> str:
@@ -25,7 +25,7 @@ def write_verdicts(run_dir: Path) -> str:
     logs = stage2_logs(run_dir)
     df = build_verdicts(logs, run_dir.name)
     atomic_write_parquet(df, run_dir / "verdicts.parquet")
-    stage1 = stage1_logs(run_dir)
+    stage1 = read_stage1_samples(stage1_logs(run_dir))  # read once: transcripts and fidelity
     atomic_write_parquet(build_transcripts(stage1), run_dir / "transcripts.parquet")
     fidelity = build_fidelity(stage1)
     atomic_write_parquet(fidelity, run_dir / "fidelity.parquet")
