@@ -142,3 +142,10 @@ def test_unparseable_rubric_judge_is_unscored_and_gated(tmp_path: Path, capsys: 
     assert safety["n"].tolist() == [0, 0] and safety["n_unscored"].tolist() == [1, 1]
     assert safety["below_min_safe_rate"].all()
     assert "no scored crisis dialogue" in capsys.readouterr().out
+
+
+def test_min_safe_rate_flag_out_of_range_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["leaderboard", str(tmp_path), "--min-safe-rate", "1.5"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--min-safe-rate = 1.5" in err[0] and "Fix:" in err[0]
+    assert not (tmp_path / "tables").exists()
