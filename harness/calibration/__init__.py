@@ -26,6 +26,7 @@ from harness.calibration._clinician_agreement import (
     decisive_consensus,
     judge_agreement,
 )
+from harness.calibration._clinician_labels import CLINICIAN_LABEL_COLUMNS, clinician_labels
 from harness.calibration._coefficients import (
     ALPHA_LEVELS,
     CATEGORIES,
@@ -133,6 +134,8 @@ from harness.calibration._simulate import (
 )
 
 __all__ = [
+    "CLINICIAN_LABEL_COLUMNS",
+    "clinician_labels",
     "AGREEMENT_TABLE_COLUMNS",
     "ALPHA_LEVELS",
     "CATEGORIES",

@@ -18,8 +18,12 @@ Weights: when the labelled items were not drawn uniformly (the clinician packets
 scenario risk and the judge's verdict), each labelled item gets the weight ``w_h = (N_h / N_total) / (n_h / n)``
 of its stratum ``h`` (:func:`stratum_weights`); the rectifier ``mean_n(w (Y - lambda f))`` is then unbiased for
 the population rectifier under "labels missing at random given the stratum" (stratified PPI, Fisch et al. [4],
-as the weighted form of ``ppi_py``'s ``w`` argument). With the judge's verdict among the strata, the estimate
-is the confusion-matrix (Rogan-Gladen style) correction of the judge's verdict shares, [5].
+as the weighted form of ``ppi_py``'s ``w`` argument). When the labelled items are a sub-sample of a finite set
+of items whose judge scores are all known (a clinician packet drawn from a run), pass the *whole set* as
+``yhat_unlabeled``: ``lambda mean_all(f) + mean_n(w (Y - lambda f))`` is then unbiased however unequal the
+strata's sampling rates (using only the unlabelled rest would not be, when a stratum is labelled almost
+entirely); with the judge's verdict among the strata and ``lambda = 1`` it is the post-stratified,
+confusion-matrix (Rogan-Gladen style [5]) correction ``sum_h (N_h / N) mean_{labelled in h}(Y)``.
 
 Bradley-Terry (:func:`ppi_bradley_terry`): the strengths are the M-estimator of the logistic loss with design
 row ``e_i - e_j`` (no intercept; a tie is ``y = 0.5``); PPI++ for GLMs [2] minimises
@@ -87,10 +91,10 @@ class PPIMean:
     judge_only_se: float
     """Its naive standard error ``sd(f) / sqrt(n + N)`` (ignores the judge's bias: the interval misses it)."""
     classical: float
-    """The clinician-labels-only mean (weighted when weights are given)."""
+    """The clinician-labels-only estimate (``lambda = 0``; weighted, or post-stratified with ``strata``)."""
     classical_se: float
     n_effective: float
-    """Clinician labels alone that would give ``se``: ``Var_n(Y) / se^2``."""
+    """Clinician labels alone that would give ``se``: ``n * classical_se^2 / se^2`` (= ``Var_n(Y) / se^2``)."""
     var_imputed: float
     """``A`` of ``Var = A / N + B / n`` (``lambda^2 Var(f)``), for :func:`labels_for_width`."""
     var_rectifier: float
@@ -187,6 +191,7 @@ def ppi_mean(
     *,
     lam: LambdaLike = "tune",
     weights: ArrayLike | None = None,
+    strata: tuple[Sequence[object], Sequence[object]] | None = None,
     level: float = 0.95,
 ) -> PPIMean:
     """Prediction-powered (PPI / PPI++) estimate and Wald interval of a mean, e.g. a win rate.
@@ -202,6 +207,14 @@ def ppi_mean(
         yhat_unlabeled: the judge's scores on the ``N`` items without a clinician label.
         lam: ``"tune"`` (PPI++), or a fixed number in [0, 1] (1 = PPI, 0 = clinician labels only).
         weights: per labelled item (e.g. :func:`stratum_weights`); default equal.
+        strata: ``(strata of the labelled items, strata of every yhat_unlabeled item)`` for a stratified
+            sub-sample of a finite set whose judge scores are all in ``yhat_unlabeled`` (a clinician packet of a
+            run). The weights are then :func:`stratum_weights` (``weights`` must be None) and the variance is the
+            stratified one: ``Var = sum_h P_h^2 s_h^2 / n_h + sum_h P_h (theta_h - theta)^2 / N +
+            lambda^2 sum_h P_h Var_h(f) / N`` with ``P_h = N_h / N``, ``theta_h`` the stratum's estimate and
+            ``s_h^2`` the within-stratum variance of ``Y - lambda f`` (post-stratification, Cochran 1977,
+            Sampling Techniques, §5A.9, eq. 5A.42; Fisch et al. 2024). ``"tune"`` then minimises this variance
+            over a grid of ``lambda`` in [0, 1] (step 0.01) instead of PPI++'s unstratified closed form.
         level: interval level.
 
     Returns:
@@ -219,28 +232,76 @@ def ppi_mean(
     n, big_n = yl.shape[0], fu.shape[0]
     if n == 0 or big_n == 0:
         raise ValueError(f"PPI needs labelled and unlabelled items; got n={n}, N={big_n}")
+    if strata is not None:
+        if weights is not None:
+            raise ValueError("pass `weights` or `strata`, not both (strata define the weights)")
+        lab_strata, all_strata = [str(x) for x in strata[0]], [str(x) for x in strata[1]]
+        if len(lab_strata) != n or len(all_strata) != big_n:
+            raise ValueError(f"`strata` must hold {n} labelled and {big_n} population strata; got "
+                             f"{len(lab_strata)} and {len(all_strata)}")
+        weights = stratum_weights(lab_strata, all_strata)
     w = _weights(weights, n)
     z = float(norm.ppf(0.5 + level / 2.0))
     ddof = 1 if n > 1 else 0
-    if fixed is None:
+    stratified = strata is not None and n > 1
+
+    def fit(lam_value: float) -> tuple[float, float, float]:
+        """``(estimate, A, B)`` at ``lambda``."""
+        rect = w * (yl - lam_value * fl)
+        est = lam_value * float(fu.mean()) + float(rect.mean())
+        if stratified:
+            a_v, b_v = _post_stratified_variance(yl - lam_value * fl, fu, lam_value, lab_strata, all_strata)
+            return est, a_v, b_v
+        a_v = lam_value**2 * float(np.var(fu, ddof=1)) if big_n > 1 else math.nan
+        return est, a_v, float(np.var(rect, ddof=1)) if n > 1 else math.nan
+
+    if fixed is not None:
+        lam_value = fixed
+    elif stratified:  # power tuning on the stratified variance itself: a grid of lambda in [0, 1]
+        grid = np.linspace(0.0, 1.0, 101)
+        variances = [a_g / big_n + b_g / n for _, a_g, b_g in (fit(float(g)) for g in grid)]
+        lam_value = float(grid[int(np.nanargmin(variances))])
+    else:
         var_f = float(np.var(fu, ddof=1)) if big_n > 1 else 0.0
         cov = float(np.cov(w * yl, w * fl, ddof=ddof)[0, 1]) if n > 1 else 0.0
         lam_value = 0.0 if var_f <= 0 else float(np.clip(cov / ((1.0 + n / big_n) * var_f), 0.0, 1.0))
-    else:
-        lam_value = fixed
-    rect = w * (yl - lam_value * fl)
-    estimate = lam_value * float(fu.mean()) + float(rect.mean())
-    a = lam_value**2 * float(np.var(fu, ddof=1)) if big_n > 1 else math.nan
-    b = float(np.var(rect, ddof=1)) if n > 1 else math.nan
+    estimate, a, b = fit(lam_value)
     se = math.sqrt(a / big_n + b / n) if math.isfinite(a) and math.isfinite(b) else math.nan
-    classical = float((w * yl).mean())
-    var_y = float(np.var(w * yl, ddof=1)) if n > 1 else math.nan
-    classical_se = math.sqrt(var_y / n) if math.isfinite(var_y) else math.nan
-    every = np.concatenate([fl, fu])
+    classical, a0, b0 = fit(0.0)
+    classical_se = math.sqrt(a0 / big_n + b0 / n) if math.isfinite(a0) and math.isfinite(b0) else math.nan
+    var_y = classical_se**2 * n
+    every = fu if stratified else np.concatenate([fl, fu])  # with strata, yhat_unlabeled is the whole set
     judge_se = float(np.std(every, ddof=1) / math.sqrt(every.size)) if every.size > 1 else math.nan
     n_eff = var_y / se**2 if math.isfinite(se) and se > 0 else math.nan
     return PPIMean(estimate, se, estimate - z * se, estimate + z * se, lam_value, n, big_n,
                    float(every.mean()), judge_se, classical, classical_se, n_eff, a, b, level)
+
+
+def _post_stratified_variance(
+    r: np.ndarray, f_all: np.ndarray, lam: float, lab: list[str], pop: list[str]
+) -> tuple[float, float]:
+    """``(A, B)`` of ``Var = A / N + B / n`` for the post-stratified estimator (Cochran 1977, eq. 5A.42).
+
+    ``B / n = sum_h P_h^2 s_h^2 / n_h`` (a stratum with one labelled item borrows the pooled variance of ``r``);
+    ``A / N = (sum_h P_h (theta_h - theta)^2 + lambda^2 sum_h P_h Var_h(f)) / N``.
+    """
+    n, big_n = r.shape[0], f_all.shape[0]
+    lab_arr, pop_arr = np.array(lab), np.array(pop)
+    pooled = float(np.var(r, ddof=1))
+    b_over_n, between, within_f, theta_h, shares = 0.0, 0.0, 0.0, [], []
+    for h in np.unique(lab_arr):
+        in_lab, in_pop = lab_arr == h, pop_arr == h
+        n_h, share = int(in_lab.sum()), float(in_pop.sum()) / big_n
+        s2 = float(np.var(r[in_lab], ddof=1)) if n_h > 1 else pooled
+        b_over_n += share**2 * s2 / n_h
+        f_h = f_all[in_pop]
+        theta_h.append(lam * float(f_h.mean()) + float(r[in_lab].mean()))
+        shares.append(share)
+        within_f += share * (float(np.var(f_h, ddof=1)) if f_h.size > 1 else 0.0)
+    p, t = np.array(shares), np.array(theta_h)
+    theta = float(np.sum(p * t) / p.sum())
+    between = float(np.sum(p * (t - theta) ** 2) / p.sum())
+    return between + lam**2 * within_f, n * b_over_n
 
 
 def labels_for_width(

@@ -1,26 +1,34 @@
 """Where a criterion's verdicts vary: candidates vs scenarios, personas, simulator seeds and judges.
 
 Unit: one head-to-head, ``y`` = the score of the alphabetically first candidate of the pair (1 win, 0.5 tie,
-0 loss). A leaderboard column is useful when *which two candidates met* explains the outcome; it mostly
-measures the simulator when *which seed the simulated patient ran with* (or the judge, the persona, the
-scenario) explains more.
+0 loss), taken about 0.5 ("no preference"): the model has no intercept, so a pair whose first candidate always
+loses counts as candidate signal (a pair mean far from 0.5), not as a shift of the grand mean. A leaderboard
+column is useful when *which two candidates met* explains the outcome; it mostly measures the simulator when
+*which seed the simulated patient ran with* (or the judge, the persona, the scenario) explains more.
 
 Model (a fixed-effects ANOVA on the win indicators, generalizability-theory reading, Brennan [1], ch. 3;
-Shavelson & Webb [2]): ``y = mu_pair + (pair x scenario) + (pair x persona) + (pair x seed) + (pair x judge) + e``.
+Shavelson & Webb [2]):
+``y - 0.5 = mu_pair + (pair x scenario) + (pair x persona) + (pair x seed) + (pair x judge) + e``.
 Scenario, persona, seed and judge main effects do not exist in this coding (a scenario cannot favour "the
 first candidate" in general), so every facet enters as its interaction with the pair: "this scenario favours
 A over B". Terms are added in that order; each term's sum of squares is the drop in the residual sum of
-squares when it is added (sequential, Type I; least squares with rank-aware degrees of freedom, the same
-numbers as ``statsmodels.stats.anova.anova_lm(typ=1)``, which the tests check). A facet with a single level is
+squares when it is added (sequential, Type I: :func:`sequential_anova`, least squares with rank-aware degrees of
+freedom, the same numbers as ``statsmodels.stats.anova.anova_lm(typ=1)``, which the tests check). The
+leaderboard computes them from cell means (``_cell_mean_anova``): identical in the balanced crossed designs a
+run produces, and linear in the number of head-to-heads. A facet with a single level is
 left out. When the last facet leaves no residual degree of freedom (one observation per pair x facet cell) it
 cannot be told from noise and is folded into the residual (reported in ``confounded``).
 
 Shares are omega-squared (Hays [3]; Olejnik & Algina [4]), an unbiased-ish share of variance that subtracts
 the noise a term absorbs by chance: ``omega2_t = max(0, SS_t - df_t MS_e) / (SS_total + MS_e)``; the
-residual's share is the rest (``1 - sum omega2_t``). A criterion is *flagged* when the candidates' share is
-below ``min_candidate_share``: the column then mostly measures its largest other facet.
+residual's share is the rest (``1 - sum omega2_t``). Single head-to-heads are Bernoulli-noisy, so the residual
+is large even for a well-separated leaderboard (a 77% win rate is 0.18 of outcome variance against 0.08 of signal)
+and shrinks in the *ranking* as head-to-heads accumulate; the facets' interactions do not. The flag therefore
+reads the candidates' share of the systematic (non-residual) variance: a criterion is *flagged* when it is below
+``min_candidate_share`` (the column then mostly measures its largest other facet: the simulator seed, the judge,
+the scenarios or personas), or when nothing is systematic at all (the column measures noise).
 
-Hand-written (least squares in numpy) because it runs once per criterion inside the leaderboard;
+Hand-written (cell means in pandas) because it runs once per criterion inside the leaderboard;
 ``statsmodels`` 0.15's ``BinomialBayesMixedGLM`` is the likelihood alternative for binary outcomes (slower and
 variational).
 
@@ -58,19 +66,19 @@ class VarianceDecomposition:
     """``term`` (candidates | scenario | persona | simulator seed | judge | residual), ``df``, ``ss``,
     ``omega2`` (share), in model order."""
     candidate_share: float
+    """The candidates' share of the *systematic* variance: ``omega2_candidates / sum of the non-residual omega2``
+    (0 when nothing is systematic). Bernoulli noise in single head-to-heads shrinks with more data; a facet's
+    share does not, so this is the share the flag reads."""
+    candidate_share_total: float
+    """The candidates' omega-squared of the total variance (noise included)."""
     dominant: str
-    """The largest term other than candidates."""
+    """The largest facet other than candidates with a positive share, or ``residual`` when there is none."""
     flagged: bool
     """``candidate_share < min_candidate_share``."""
     confounded: tuple[str, ...]
     """Facets folded into the residual (one observation per cell)."""
     n: int
     min_candidate_share: float
-
-
-def _dummies(codes: np.ndarray) -> np.ndarray:
-    levels = np.unique(codes)
-    return (codes[:, None] == levels[None, :]).astype(float)
 
 
 def _rss_rank(x: np.ndarray, y: np.ndarray) -> tuple[float, int]:
@@ -80,15 +88,15 @@ def _rss_rank(x: np.ndarray, y: np.ndarray) -> tuple[float, int]:
 
 
 def sequential_anova(y: np.ndarray, blocks: Sequence[np.ndarray]) -> list[tuple[float, int]]:
-    """Type I sums of squares and degrees of freedom of design blocks added in order (intercept first).
+    """Type I sums of squares and degrees of freedom of design blocks added in order (no intercept).
 
     Formula: ``SS_t = RSS(blocks < t) - RSS(blocks <= t)``, ``df_t = rank(blocks <= t) - rank(blocks < t)``
     (least squares); the same as ``statsmodels.stats.anova.anova_lm(typ=1)`` (Searle 1971, Linear Models,
     §7.1). Returns ``[(ss_t, df_t)]`` per block, then the residual ``(RSS, n - rank)``.
     """
     y = np.asarray(y, dtype=float)
-    x = np.ones((y.shape[0], 1))
-    rss, rank = _rss_rank(x, y)
+    x = np.zeros((y.shape[0], 0))
+    rss, rank = float(y @ y), 0
     out: list[tuple[float, int]] = []
     for block in blocks:
         x = np.hstack([x, block])
@@ -97,6 +105,29 @@ def sequential_anova(y: np.ndarray, blocks: Sequence[np.ndarray]) -> list[tuple[
         rss, rank = new_rss, new_rank
     out.append((rss, y.shape[0] - rank))
     return out
+
+
+def _cell_mean_anova(frame: pd.DataFrame, names: list[str]) -> list[tuple[float, int]]:
+    """Sums of squares from cell means: ``pair``, then each ``pair x facet`` about the pair means.
+
+    In a balanced crossed design (every pair met in every scenario, persona, seed and judge: what a theraeval
+    run produces) these terms are orthogonal and equal the sequential (Type I) sums of squares of
+    :func:`sequential_anova`; with unscored head-to-heads missing they are the marginal approximation (the
+    residual is clipped at 0). Cell means keep it linear in the number of head-to-heads, where the least-squares
+    design would have one column per (pair, scenario).
+    """
+    y = frame["y"].to_numpy(dtype=float) - 0.5  # about "no preference": the candidates' signal is |mean - 0.5|
+    pair_mean = frame.groupby("pair")["y"].transform("mean").to_numpy() - 0.5
+    n_pairs = frame["pair"].nunique()
+    rows = [(float(np.sum(pair_mean**2)), n_pairs)]
+    for f in names[1:]:
+        cell = frame.groupby(["pair", f])["y"].transform("mean").to_numpy() - 0.5
+        cells = int(frame.groupby(["pair", f]).ngroups)
+        rows.append((float(np.sum((cell - pair_mean) ** 2)), cells - n_pairs))
+    ss_total = float(np.sum(y**2))
+    ss_res = max(0.0, ss_total - sum(r[0] for r in rows))
+    df_res = max(0, y.shape[0] - sum(r[1] for r in rows))
+    return [*rows, (ss_res, df_res)]
 
 
 def variance_decomposition(
@@ -134,21 +165,19 @@ def variance_decomposition(
     swap = a > b
     y = np.where(swap, 1.0 - score, score)
     pair = np.where(swap, b + "\x00" + a, a + "\x00" + b)
-    blocks, names = [_dummies(pair)], ["pair"]
-    for f in facets:
-        if f in df.columns and df[f].astype(str).nunique() > 1:
-            blocks.append(_dummies(pair + "\x01" + df[f].astype(str).to_numpy()))
-            names.append(f)
-    rows = sequential_anova(y, blocks)
+    names = ["pair"] + [f for f in facets if f in df.columns and df[f].astype(str).nunique() > 1]
+    frame = pd.DataFrame({"y": y, "pair": pair})
+    for f in names[1:]:
+        frame[f] = df[f].astype(str).to_numpy()
+    rows = _cell_mean_anova(frame, names)
     confounded: list[str] = []
     while rows[-1][1] == 0 and len(names) > 1:  # the last facet is one observation per cell: noise
         confounded.append(FACET_NAMES.get(names[-1], names[-1]))
         ss, dfree = rows[-2]
         rows = rows[:-2] + [(rows[-1][0] + ss, dfree)]
         names.pop()
-        blocks.pop()
     ss_res, df_res = rows[-1]
-    ss_total = float(np.sum((y - y.mean()) ** 2))
+    ss_total = float(np.sum((y - 0.5) ** 2))
     ms_e = ss_res / df_res if df_res > 0 else 0.0
     denom = ss_total + ms_e
     table: list[dict[str, float | int | str]] = []
@@ -158,8 +187,13 @@ def variance_decomposition(
     table.append({"term": "residual", "df": df_res, "ss": ss_res,
                   "omega2": max(0.0, 1.0 - sum(float(r["omega2"]) for r in table)) if denom > 0 else 0.0})
     terms = pd.DataFrame(table)
-    cand = float(terms.loc[terms["term"] == "candidates", "omega2"].iloc[0])
-    others = terms[terms["term"] != "candidates"]
-    dominant = str(others.sort_values("omega2", ascending=False, kind="stable")["term"].iloc[0])
-    return VarianceDecomposition(terms, cand, dominant, cand < min_candidate_share, tuple(confounded), len(df),
-                                 min_candidate_share)
+    systematic = terms[terms["term"] != "residual"]
+    cand_total = float(terms.loc[terms["term"] == "candidates", "omega2"].iloc[0])
+    explained = float(systematic["omega2"].sum())
+    cand = cand_total / explained if explained > 0 else 0.0
+    others = systematic[systematic["term"] != "candidates"]
+    others = others[others["omega2"] > 0]
+    dominant = (str(others.sort_values("omega2", ascending=False, kind="stable")["term"].iloc[0])
+                if not others.empty else "residual")
+    return VarianceDecomposition(terms, cand, cand_total, dominant, cand < min_candidate_share, tuple(confounded),
+                                 len(df), min_candidate_share)
