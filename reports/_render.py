@@ -17,6 +17,7 @@ from reports._figures import FigureGroup, all_figures
 from reports._html import el
 from reports._provenance import provenance
 from reports._safety import safety_section
+from reports._statistics import statistics_section
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("leaderboard", "Leaderboard"), ("criteria", "Criteria"), ("tradeoff", "Trade-offs"),
     ("significance", "Significance"), ("safety", "Crisis safety"), ("patient", "Simulated patient"),
     ("diagnostics", "Judge diagnostics"),
-    ("agreement", "Clinician agreement"),
+    ("agreement", "Clinician agreement"), ("statistics", "Statistical validity"),
     ("personas", "Personas"), ("transcripts", "Transcripts"), ("provenance", "Provenance"),
 )
 
@@ -75,6 +76,7 @@ def page(data: RunData, figs: dict[str, FigureGroup], counts: dict[str, int], ge
            fidelity_section(data),
            sec.diagnostics_section(data, figs),
            sec.agreement_section(data, figs),
+           statistics_section(data),
            sec.persona_section(data, figs),
            sec.transcripts_section(data, counts)),
         sec.footer(provenance(data, generated_at)),
