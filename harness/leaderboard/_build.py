@@ -23,6 +23,9 @@ module only assembles them. Conventions (also written into the ``settings`` tabl
   pair vs its interaction with scenario, persona, run (simulator seed) and judge
   (:func:`harness.stats.variance_decomposition`); a criterion whose candidates explain less than
   ``min_candidate_share`` is flagged ("this column mostly measures ...");
+* ``reliability`` (when the verdicts hold several replicate runs): per candidate and criterion, the verdict flip
+  rate across replicates, the range of its rank over replicates, and its mean and worst-case win rate
+  (:func:`harness.stats.rerun_reliability`);
 * ``clinician_corrected`` (when clinician labels exist): prediction-powered win rates and Bradley-Terry
   (:mod:`harness.leaderboard._clinician_corrected`) beside the judge-only figures;
 * the criterion ``all`` pools the head-to-heads of every judged criterion except ``overall`` (present when
@@ -60,6 +63,7 @@ from harness.stats import (
     ELO_DEFAULT_SCALE,
     ELO_SCALE,
     MCNEMAR_METHODS,
+    RELIABILITY_COLUMNS,
     McNemarMethod,
     RngLike,
     adjust_pvalues,
@@ -78,6 +82,7 @@ from harness.stats import (
     persona_weighted_score,
     position_bias,
     rank_sets_from_bootstrap,
+    rerun_reliability,
     safety_gate,
 )
 
@@ -133,6 +138,10 @@ class Leaderboard:
     variance: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(VARIANCE_COLUMNS)))
     """Per criterion and term: omega-squared share of the verdict variance and the flag
     (:data:`harness.leaderboard._variance.VARIANCE_COLUMNS`)."""
+    reliability: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(RELIABILITY_COLUMNS)))
+    """Rerun reliability per criterion and candidate when the verdicts hold several replicate runs
+    (``theraeval run --replicates K``): flip rate, rank range, mean and worst-case win rate
+    (:func:`harness.stats.rerun_reliability`); empty for a single run."""
     clinician_corrected: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=list(CLINICIAN_CORRECTED_COLUMNS)))
     """Prediction-powered win rates and Bradley-Terry per criterion and candidate from ``tables/clinician_labels``;
@@ -504,8 +513,10 @@ def build_leaderboard(
     corrected = (clinician_corrected(h2h, clinician_labels, level=level, rng=seed if seed is not None else 0)
                  if clinician_labels is not None and not clinician_labels.empty
                  else pd.DataFrame(columns=list(CLINICIAN_CORRECTED_COLUMNS)))
+    reliability = rerun_reliability(h2h, level=level)
     return Leaderboard(table, pairwise, significance, bias, length, breakdown, persona_score, pareto, gate,
-                       injection, settings_df, variance=variance, clinician_corrected=corrected)
+                       injection, settings_df, variance=variance, reliability=reliability,
+                       clinician_corrected=corrected)
 
 
 def _persona_tables(

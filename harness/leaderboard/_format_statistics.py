@@ -76,6 +76,24 @@ def _corrected_lines(table: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _reliability_lines(table: pd.DataFrame) -> list[str]:
+    if table.empty:
+        return []
+    lines = ["", f"Rerun reliability over {int(table['n_replicates'].max())} replicate runs (new simulator and judge "
+             "seeds): flip% = the candidate's head-to-heads whose verdict changed between replicates [Wilson]; "
+             "ranks = best-worst rank over replicates; win% mean / worst (ties as half)"]
+    width = max(len("candidate"), *(len(str(c)) for c in table["candidate"]))
+    for criterion, part in table.groupby("criterion", sort=False):
+        lines.append(f"  {criterion}:")
+        for r in part.sort_values("win_rate_mean", ascending=False).itertuples(index=False):
+            ranks = str(r.rank_min) if r.rank_min == r.rank_max else f"{r.rank_min}\u2013{r.rank_max}"
+            lines.append(f"    {r.candidate:<{width}}  flip {fmt_pct(r.flip_rate)} "
+                         f"{fmt_interval(r.flip_low, r.flip_high):<13} ranks {ranks:<5} win% {fmt_pct(r.win_rate_mean)}"
+                         f" / worst {fmt_pct(r.win_rate_min)}  ({r.n_units} head-to-heads)")
+    return lines
+
+
 def format_statistics(lb: Leaderboard) -> list[str]:
-    """The variance-share and clinician-corrected blocks of the text leaderboard (empty lines when absent)."""
-    return _variance_lines(lb.variance) + _corrected_lines(lb.clinician_corrected)
+    """The variance-share, rerun-reliability and clinician-corrected blocks of the text leaderboard (each only
+    when its table has rows)."""
+    return _variance_lines(lb.variance) + _reliability_lines(lb.reliability) + _corrected_lines(lb.clinician_corrected)

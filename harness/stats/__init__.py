@@ -78,6 +78,7 @@ from harness.stats._ppi import (
     stratum_weights,
 )
 from harness.stats._rank_sets import RankSets, rank_sets_from_bootstrap, rank_sets_from_normal
+from harness.stats._reliability import RELIABILITY_COLUMNS, rerun_reliability
 from harness.stats._rubric_agreement import RUBRIC_AGREEMENT_COLUMNS, RubricAgreement, rubric_agreement
 from harness.stats._table import candidate_view, combine_orders, head_to_heads, majority_vote
 from harness.stats._text import WIN_RATE_HEADER, fmt_interval, fmt_num, fmt_pct, fmt_percent, format_win_rate
@@ -106,6 +107,8 @@ __all__ = [
     "PPIBradleyTerry",
     "PPIMean",
     "RankSets",
+    "RELIABILITY_COLUMNS",
+    "rerun_reliability",
     "VarianceDecomposition",
     "labels_for_width",
     "ppi_bradley_terry",

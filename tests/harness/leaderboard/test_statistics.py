@@ -108,3 +108,19 @@ def test_no_labels_no_table(tmp_path: Path) -> None:
     lb = write_leaderboard(run, n_boot=10, rng=0)
     assert lb.clinician_corrected.empty
     assert "Clinician-corrected" not in format_leaderboard(lb)
+
+
+def test_replicate_runs_get_a_reliability_table() -> None:
+    """Two replicate runs that agree except on X-Y in s0 and s1: X's flip rate is 2 of its 8 head-to-heads."""
+    pairs = [("X", "Y"), ("X", "Z"), ("Y", "Z")]
+    outcomes = {(run, a, b, f"s{i}"): ("B" if (run == "r2" and (a, b) == ("X", "Y") and i < 2) else "A")
+                for run in ("r1", "r2") for a, b in pairs for i in range(4)}
+    lb = build_leaderboard(_rows(outcomes), n_boot=10, rng=0)
+    rel = lb.reliability.set_index("candidate")
+    assert rel.loc["X", "n_units"] == 8 and rel.loc["X", "n_flipped"] == 2
+    assert rel.loc["Z", "flip_rate"] == 0.0
+    # X: r1 wins 8/8; r2 wins 6/8 -> mean 0.875, worst 0.75
+    assert rel.loc["X", "win_rate_mean"] == pytest.approx(0.875) and rel.loc["X", "win_rate_min"] == 0.75
+    assert "Rerun reliability over 2 replicate runs" in format_leaderboard(lb)
+    single = build_leaderboard(_rows({k: v for k, v in outcomes.items() if k[0] == "r1"}), n_boot=10, rng=0)
+    assert single.reliability.empty and "Rerun reliability" not in format_leaderboard(single)
