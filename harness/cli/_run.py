@@ -45,10 +45,27 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     plan = _plan(args)
     workers = stage2_workers(plan, args.workers)  # checked before any call
+    if args.replicates != 1:
+        from harness.run import replicate_plans
+
+        replicate_plans(plan, args.replicates)  # a bad --replicates is one line, exit 2, before any call
     if not args.assume_latency > 0:
         raise InputError(None, "--assume-latency", args.assume_latency, "must be positive", "e.g. --assume-latency 2")
     if args.dry_run:
         print(dry_run(plan, workers, args.assume_latency))
+        return 0
+    if args.replicates != 1:  # K runs with new simulator and judge seeds, combined (docs/statistics.md)
+        from harness.run import replicate_plans
+        from harness.verdicts import combine_replicates
+
+        plans = replicate_plans(plan, args.replicates)
+        for rep in plans:
+            stage1(rep, display=args.display)
+            stage2(rep, display=args.display, schedule=args.schedule, budget=args.budget, workers=workers)
+            _attach_judge_card(rep)
+            write_verdicts(rep.run_dir)
+        print(combine_replicates(plan.run_dir, [rep.run_dir for rep in plans]))
+        print(f"Run directory: {plan.run_dir}")
         return 0
     stage1(plan, display=args.display)
     stage2(plan, display=args.display, schedule=args.schedule, budget=args.budget, workers=workers)
@@ -100,6 +117,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     run = with_config(sub, "run", cmd_run, "stage 1 + stage 2 + verdict table + summary")
     run.add_argument("--dry-run", action="store_true",
                      help="print the number of model calls and the time they take, and stop")
+    run.add_argument("--replicates", type=int, default=1, metavar="K",
+                     help="run K times with new simulator and judge seeds (replicate r adds r to [patient] and "
+                          "[judge] seed), each in <run>/replicates/, cached per replicate; the verdict tables are "
+                          "combined and the leaderboard adds rerun reliability")
     run.add_argument("--assume-latency", type=float, default=1.0, metavar="SECONDS",
                      help="--dry-run: seconds per API call for the time estimate (default 1.0)")
     with_config(sub, "stage1", cmd_stage1, "stage 1 only: dialogues of every candidate")

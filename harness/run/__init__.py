@@ -21,6 +21,7 @@ from harness.run._plan import (
     use_run_cache,
     write_inputs,
 )
+from harness.run._replicates import REPLICATES_DIR, replicate_plans
 from harness.run._safety import check_safety, safety_logs, safety_stage, validate_rubric_judge
 from harness.run._schedule import (
     InspectBatchJudge,
@@ -52,6 +53,8 @@ from harness.run._stage2 import (
 from harness.run._workers import shard_ids, shard_units, split_connections
 
 __all__ = [
+    "REPLICATES_DIR",
+    "replicate_plans",
     "HARNESS_CPU_PER_CALL_S",
     "IndexEntry",
     "InspectBatchJudge",
