@@ -57,6 +57,7 @@ from harness.stats._gate import (
     safe_handling_rates,
     safety_gate,
 )
+from harness.stats._judge_reliability import JudgeReliabilityFit, judge_reliability_bradley_terry
 from harness.stats._mcnemar import (
     MCNEMAR_METHODS,
     McNemarMethod,
@@ -107,6 +108,8 @@ __all__ = [
     "PPIBradleyTerry",
     "PPIMean",
     "RankSets",
+    "JudgeReliabilityFit",
+    "judge_reliability_bradley_terry",
     "RELIABILITY_COLUMNS",
     "rerun_reliability",
     "VarianceDecomposition",
