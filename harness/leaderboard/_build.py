@@ -26,6 +26,8 @@ module only assembles them. Conventions (also written into the ``settings`` tabl
 * ``reliability`` (when the verdicts hold several replicate runs): per candidate and criterion, the verdict flip
   rate across replicates, the range of its rank over replicates, and its mean and worst-case win rate
   (:func:`harness.stats.rerun_reliability`);
+* ``judge_reliability`` / ``ensemble_ranking`` (when two or more judges judged a criterion): a reliability per judge
+  and the ranking that weights each judge by it (judge-aware Bradley-Terry, arXiv:2601.21817);
 * ``clinician_corrected`` (when clinician labels exist): prediction-powered win rates and Bradley-Terry
   (:mod:`harness.leaderboard._clinician_corrected`) beside the judge-only figures;
 * the criterion ``all`` pools the head-to-heads of every judged criterion except ``overall`` (present when
@@ -50,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from harness.leaderboard._clinician_corrected import CLINICIAN_CORRECTED_COLUMNS, clinician_corrected
+from harness.leaderboard._ensemble import ENSEMBLE_RANKING_COLUMNS, JUDGE_RELIABILITY_COLUMNS, ensemble_tables
 from harness.leaderboard._injection import injection_table
 from harness.leaderboard._variance import VARIANCE_COLUMNS, variance_table
 from harness.stats import (
@@ -142,6 +145,12 @@ class Leaderboard:
     """Rerun reliability per criterion and candidate when the verdicts hold several replicate runs
     (``theraeval run --replicates K``): flip rate, rank range, mean and worst-case win rate
     (:func:`harness.stats.rerun_reliability`); empty for a single run."""
+    judge_reliability: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(JUDGE_RELIABILITY_COLUMNS)))
+    """Per criterion and judge, when two or more judges judged it: the judge's reliability (discrimination,
+    mean 1) in the judge-aware Bradley-Terry fit (:mod:`harness.leaderboard._ensemble`)."""
+    ensemble_ranking: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ENSEMBLE_RANKING_COLUMNS)))
+    """Per criterion and candidate: the ranking of the judge-aware fit (each judge weighted by its reliability)."""
     clinician_corrected: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=list(CLINICIAN_CORRECTED_COLUMNS)))
     """Prediction-powered win rates and Bradley-Terry per criterion and candidate from ``tables/clinician_labels``;
@@ -514,8 +523,10 @@ def build_leaderboard(
                  if clinician_labels is not None and not clinician_labels.empty
                  else pd.DataFrame(columns=list(CLINICIAN_CORRECTED_COLUMNS)))
     reliability = rerun_reliability(h2h, level=level)
+    judge_reliability, ensemble_ranking = ensemble_tables(h2h)
     return Leaderboard(table, pairwise, significance, bias, length, breakdown, persona_score, pareto, gate,
                        injection, settings_df, variance=variance, reliability=reliability,
+                       judge_reliability=judge_reliability, ensemble_ranking=ensemble_ranking,
                        clinician_corrected=corrected)
 
 

@@ -93,7 +93,22 @@ def _reliability_lines(table: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _ensemble_lines(lb: Leaderboard) -> list[str]:
+    if lb.judge_reliability.empty:
+        return []
+    lines = ["", "Judge ensemble (judge-aware Bradley-Terry, arXiv:2601.21817): reliability = how sharply each judge's "
+             "verdicts follow the strengths (mean 1; near 0 = a coin); the ranking weights each judge by it"]
+    for criterion, part in lb.judge_reliability.groupby("criterion", sort=False):
+        judges = ", ".join(f"{r.judge} {r.reliability:.2f} (n={r.n_comparisons})" for r in part.itertuples())
+        ranking = lb.ensemble_ranking[lb.ensemble_ranking["criterion"] == criterion]
+        order = ", ".join(f"{r.rank}. {r.candidate} ({r.bt_elo_ensemble:.0f})" for r in ranking.itertuples())
+        lines.append(f"  {criterion}: {judges}")
+        lines.append(f"    ranking: {order}")
+    return lines
+
+
 def format_statistics(lb: Leaderboard) -> list[str]:
     """The variance-share, rerun-reliability and clinician-corrected blocks of the text leaderboard (each only
     when its table has rows)."""
-    return _variance_lines(lb.variance) + _reliability_lines(lb.reliability) + _corrected_lines(lb.clinician_corrected)
+    return (_variance_lines(lb.variance) + _reliability_lines(lb.reliability) + _ensemble_lines(lb)
+            + _corrected_lines(lb.clinician_corrected))

@@ -124,3 +124,21 @@ def test_replicate_runs_get_a_reliability_table() -> None:
     assert "Rerun reliability over 2 replicate runs" in format_leaderboard(lb)
     single = build_leaderboard(_rows({k: v for k, v in outcomes.items() if k[0] == "r1"}), n_boot=10, rng=0)
     assert single.reliability.empty and "Rerun reliability" not in format_leaderboard(single)
+
+
+def test_two_judges_get_reliabilities_and_an_ensemble_ranking() -> None:
+    """Judge j1 follows the order X > Y > Z; judge j2 answers at random: j1's reliability is the larger and the
+    ensemble ranking is j1's order."""
+    pairs = [("X", "Y"), ("X", "Z"), ("Y", "Z")]
+    rng = np.random.default_rng(3)
+    frames = []
+    for judge in ("j1", "j2"):
+        outcomes = {("r", a, b, f"s{i}"): ("A" if (judge == "j1" and rng.random() < 0.85)
+                                           or (judge == "j2" and rng.random() < 0.5) else "B")
+                    for a, b in pairs for i in range(30)}
+        frames.append(_rows(outcomes).assign(judge_model=judge))
+    lb = build_leaderboard(pd.concat(frames, ignore_index=True), n_boot=10, rng=0)
+    rel = lb.judge_reliability.set_index("judge")["reliability"]
+    assert rel["j1/llm/persona"] > 3 * rel["j2/llm/persona"]
+    assert lb.ensemble_ranking.sort_values("rank")["candidate"].tolist() == ["X", "Y", "Z"]
+    assert "Judge ensemble" in format_leaderboard(lb)
