@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.calibration import agreement_report, export_packets, read_key, simulate_ratings
+from harness.calibration import agreement_report
 from harness.leaderboard import build_leaderboard, format_leaderboard, write_leaderboard
 from harness.stats import combine_orders
-from tests.support.calibration import truth_from_key, write_run
+from tests.support.calibration import rated_run, write_run
 
 
 def _rows(outcomes: dict[tuple[str, str, str, str], str], criterion: str = "empathy") -> pd.DataFrame:
@@ -66,16 +66,8 @@ def test_rank_band_is_simultaneous() -> None:
 @pytest.fixture(scope="module")
 def labelled_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The calibration tests' design: empathy truth = the judge; safety truth unrelated to the judge."""
-    root = tmp_path_factory.mktemp("ppi")
-    run = write_run(root, n_scenarios=40)
-    paths = export_packets(run, n_items=90, seed=2, criteria=["empathy", "safety"])
-    key = read_key(paths.key)
-    truth = truth_from_key(key)
-    safety = truth["criterion"] == "safety"
-    truth.loc[safety, "truth"] = np.random.default_rng(0).choice(["A", "B", "tie"], size=int(safety.sum()))
-    ratings = simulate_ratings(key, truth, 5, 0.85, 0.3, seed=1, missing_rate=0.05)
-    ratings.to_csv(root / "ratings.csv", index=False)
-    agreement_report(run, root / "ratings.csv", paths.key, n_boot=20, seed=0)
+    run, ratings, key = rated_run(tmp_path_factory.mktemp("ppi"))
+    agreement_report(run, ratings, key, n_boot=20, seed=0)
     return run
 
 
