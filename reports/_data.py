@@ -34,7 +34,8 @@ SAFETY_TABLES: tuple[str, ...] = ("safety", "safety_items")
 """Absolute crisis-safety tables, read when present (runs with a ``[safety]`` stage)."""
 FIDELITY_TABLES: tuple[str, ...] = ("fidelity",)
 """The simulated patient's fidelity per candidate, read when present (multi-turn runs)."""
-STATISTICS_TABLES: tuple[str, ...] = ("variance", "clinician_corrected")
+STATISTICS_TABLES: tuple[str, ...] = (
+    "variance", "reliability", "judge_reliability", "ensemble_ranking", "judge_agreement", "clinician_corrected")
 """Variance shares and clinician-corrected figures (reports/_statistics.py), read when present."""
 
 _BOOL_COLUMNS = ("position_flip", "injection_a", "injection_b")

@@ -67,6 +67,53 @@ def _corrected_table(cc: pd.DataFrame) -> Safe:
     return scroll(el("table", head, el("tbody", rows), class_="sortable"))
 
 
+def _simple_table(frame: pd.DataFrame, columns: list[tuple[str, str, str]]) -> Safe:
+    """A sortable table of ``(column, header, kind)``; kind ``pct`` (a 0-1 share), ``num`` or ``text``."""
+    head = el("thead", el("tr", *[_th(h, "text" if k == "text" else "num") for _, h, k in columns]))
+    rows = []
+    for r in frame.to_dict("records"):
+        cells = []
+        for col, _, kind in columns:
+            v = r[col]
+            if kind == "pct":
+                cells.append(_td(fmt_pct(float(v)), float(v), class_="num"))
+            elif kind == "num":
+                cells.append(_td(fmt_num(float(v), "{:.2f}"), float(v), class_="num"))
+            else:
+                cells.append(_td(str(v), str(v)))
+        rows.append(el("tr", *cells))
+    return scroll(el("table", head, el("tbody", rows), class_="sortable"))
+
+
+def _replicates_and_judges(data: RunData) -> list[Safe]:
+    parts: list[Safe] = []
+    rel = data.table("reliability")
+    if not rel.empty:
+        parts.append(el("h3", "Rerun reliability"))
+        parts.append(el("p", f"{int(rel['n_replicates'].max())} replicate runs with new simulator and judge seeds "
+                        "(theraeval run --replicates): the share of each candidate's head-to-heads whose verdict "
+                        "changed, its rank range over replicates, and its mean and worst-case win rate."))
+        parts.append(_simple_table(rel, [("criterion", "criterion", "text"), ("candidate", "candidate", "text"),
+                                         ("flip_rate", "flip %", "pct"), ("rank_min", "best rank", "num"),
+                                         ("rank_max", "worst rank", "num"), ("win_rate_mean", "mean win %", "pct"),
+                                         ("win_rate_min", "worst win %", "pct")]))
+    judges = data.table("judge_reliability")
+    if not judges.empty:
+        parts.append(el("h3", "Judge ensemble"))
+        parts.append(el("p", "Judge-aware Bradley-Terry (arXiv:2601.21817): each judge's reliability (mean 1; near "
+                        "0 = a coin); the ensemble ranking weights each judge by it."))
+        parts.append(_simple_table(judges, [("criterion", "criterion", "text"), ("judge", "judge", "text"),
+                                            ("reliability", "reliability", "num"),
+                                            ("n_comparisons", "comparisons", "num")]))
+    agreement = data.table("judge_agreement")
+    if not agreement.empty:
+        parts.append(el("p", "Agreement between judges (theraeval judge-agreement), units both judges scored:"))
+        parts.append(_simple_table(agreement, [("criterion", "criterion", "text"), ("judge_1", "judge", "text"),
+                                               ("judge_2", "judge", "text"), ("agreement", "agreement %", "pct"),
+                                               ("kappa", "Cohen's kappa", "num"), ("ac1", "Gwet's AC1", "num")]))
+    return parts
+
+
 def statistics_section(data: RunData) -> Safe:
     """The "Statistical validity" section (variance shares; clinician-corrected figures when labels exist)."""
     variance = data.table("variance")
@@ -84,6 +131,7 @@ def statistics_section(data: RunData) -> Safe:
                         f"less than {fmt_pct(float(variance['min_candidate_share'].iloc[0]))}% of the systematic "
                         "(non-residual) variance."))
         parts.append(_variance_table(variance))
+    parts.extend(_replicates_and_judges(data))
     parts.append(el("h3", "Clinician-corrected win rates"))
     if cc.empty:
         parts.append(el("p", "No clinician labels for this run: the figures above are the judge's alone. "

@@ -39,3 +39,16 @@ def test_section_with_labels_shows_the_corrected_rates(tmp_path: Path) -> None:
     for r in cc.itertuples(index=False):  # every candidate's corrected rate is printed as the table holds it
         assert f"{100 * r.ppi:.1f}" in html and str(r.candidate) in html
     assert np.isfinite(pd.to_numeric(cc["n_effective"])).all()
+
+
+def test_reliability_and_judge_tables_render_when_present(tmp_path: Path) -> None:
+    run = synthetic_run(tmp_path, agreement=False)
+    tables = run / "tables"
+    pd.DataFrame([{"criterion": "empathy", "candidate": "cand-0", "n_replicates": 2, "flip_rate": 0.25,
+                   "rank_min": 1, "rank_max": 2, "win_rate_mean": 0.6, "win_rate_min": 0.5}]).to_parquet(
+        tables / "reliability.parquet")
+    pd.DataFrame([{"criterion": "empathy", "judge": "j<1>", "reliability": 1.5, "n_comparisons": 10}]).to_parquet(
+        tables / "judge_reliability.parquet")
+    html = str(statistics_section(load_run(run)))
+    assert "Rerun reliability" in html and ">25.0" in html and "Judge ensemble" in html
+    assert "j&lt;1&gt;" in html and "j<1>" not in html  # judge names are escaped
