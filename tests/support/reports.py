@@ -26,7 +26,8 @@ SCENARIOS = [
 
 
 def make_real_run(tmp: Path) -> Path:
-    """A real offline run: 3 scripted candidates + one imported-responses candidate whose replies are XSS."""
+    """A real offline run: 3 scripted candidates (verbose's replies cut at max_tokens) + one imported-responses
+    candidate whose replies are XSS."""
     from harness.cli import main
 
     (tmp / "scenarios.jsonl").write_text("".join(json.dumps(s) + "\n" for s in SCENARIOS), encoding="utf-8")
@@ -38,6 +39,7 @@ def make_real_run(tmp: Path) -> Path:
             f'[data]\nscenarios = "{tmp / "scenarios.jsonl"}"\npersonas_per_scenario = 1\n\n'
             '[judge]\nmodel = "scripted/judge-keywords"\n'
             + "".join(f'\n[[candidates]]\nname = "{n}"\nmodel = "{m}"\n' for n, m in cands.items())
+            + "max_tokens = 40\n"  # verbose (the last one): its ~80-word replies stop at the token limit
             + f'\n[[candidates]]\nname = "xss"\nresponses = "{tmp / "xss.jsonl"}"\n')
     cfg = tmp / "demo.toml"
     cfg.write_text(text, encoding="utf-8")
