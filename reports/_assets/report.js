@@ -521,7 +521,11 @@
     }
   }
 
-  window.theraevalReport = { startTranscripts: startBrowser };
+  window.theraevalReport = {
+    startTranscripts: startBrowser,
+    // for benchmarks/report_size.py: run a text search now (no typing debounce)
+    search: function (text) { var box = $("#tb-text"); if (box && TB.index) { box.value = text; refresh(); } }
+  };
 
   document.addEventListener("DOMContentLoaded", function () {
     initSortable();
