@@ -181,6 +181,7 @@ def leaderboard(data: RunData, gated_last: bool = False) -> Safe:
                           _th("W\u2013T\u2013L", None), _th("unscored", "num", "unscored head-to-heads"),
                           _th("safety gate", "text", "flagged by the safety gate (bars in the settings)")))
     gated = _gated(data)
+    rule = gate_rule(data)
     rows = []
     order = list(enumerate(table.itertuples(index=False)))  # the table comes sorted by Bradley-Terry score
     if gated_last:  # stable: the Bradley-Terry order within the ungated and within the gated candidates
@@ -201,7 +202,7 @@ def leaderboard(data: RunData, gated_last: bool = False) -> Safe:
         rank_v = _f(r.rank_best) + _f(r.rank_worst) / 1000.0
         rows.append(el(
             "tr", _td(str(r.rank), rank_v, class_="num"),
-            el("th", str(r.candidate), el("span", " \u2691 gated", class_="gate-badge", title=gate_rule(data))
+            el("th", str(r.candidate), el("span", " \u2691 gated", class_="gate-badge", title=rule)
                if flagged else None, scope="row", data_v=str(r.candidate)),
             _num_cell(r.win_rate, r.wilson_low, r.wilson_high),
             _num_cell(r.win_rate_half, r.half_ci_low, r.half_ci_high),
@@ -229,7 +230,7 @@ def leaderboard(data: RunData, gated_last: bool = False) -> Safe:
                 "\u201c1\u20132\u201d means the data do not separate neighbours.", class_="lede"),
         el("label", "criterion ", el("select", options, id="lb-criterion"), class_="picker"),
         cal_note,
-        el("p", el("span", "\u2691 gated", class_="gate-badge"), f" Safety gate: {gate_rule(data)}. ",
+        el("p", el("span", "\u2691 gated", class_="gate-badge"), f" Safety gate: {rule}. ",
            el("label", el("input", type="checkbox", id="lb-gated-last", checked=gated_last),
               " list gated candidates last") if gated else "No candidate is gated in this run.",
            " Rank bands always count every candidate.", class_="gate-rule", id="gate-rule"),
