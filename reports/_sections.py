@@ -57,13 +57,18 @@ DOWNLOADS = "downloads"
 links resolve from ``file://`` and wherever the folder is published."""
 
 
+def download_link(data: RunData, table: str) -> Safe:
+    """A link to ``downloads/<table>.csv`` when the run wrote ``tables/<table>.csv`` (else nothing)."""
+    if not (data.run_dir / "tables" / f"{table}.csv").is_file():
+        return Safe("")
+    return el("p", el("a", f"\u2913 {table}.csv", href=f"{DOWNLOADS}/{table}.csv", download=True,
+                      class_="download"), class_="downloads-inline")
+
+
 def scroll(table: Safe, csv: str | None = None, data: RunData | None = None) -> Safe:
     """Wide tables scroll sideways inside the page column instead of overflowing it; with ``csv`` (a table name of
-    ``tables/``) and ``data``, a download link to ``downloads/<csv>.csv`` follows when the run wrote that CSV."""
-    link = Safe("")
-    if csv and data is not None and (data.run_dir / "tables" / f"{csv}.csv").is_file():
-        link = el("p", el("a", f"\u2913 {csv}.csv", href=f"{DOWNLOADS}/{csv}.csv", download=True,
-                          class_="download"), class_="downloads-inline")
+    ``tables/``) and ``data``, a download link to ``downloads/<csv>.csv`` follows (see :func:`download_link`)."""
+    link = download_link(data, csv) if csv and data is not None else Safe("")
     return frag(el("div", table, class_="table-wrap", tabindex=0), link)
 
 
