@@ -9,8 +9,10 @@ from inspect_ai import Task, eval_set
 from inspect_ai.model import get_model
 
 from harness.core import InputError, atomic_write_text, local_path
+from harness.run._estimate import dialogue_calls
 from harness.run._local_models import build_model
 from harness.run._plan import RunPlan, eval_options, finished, use_run_cache, write_inputs
+from harness.run._progress import track
 from tasks import DEFAULT_SYSTEM_PROMPT, dialogue
 
 
@@ -44,7 +46,9 @@ def stage1(plan: RunPlan, display: str | None = None) -> dict[str, Path]:
         tasks.append(t)
     roles = {"patient": build_model(cfg.patient)} if cfg.patient is not None and cfg.dialogue.turns > 1 else None
     out_dir = plan.run_dir / "stage1"
-    ok, logs = eval_set(tasks, log_dir=str(out_dir), model_roles=roles, **eval_options(plan, display))
+    calls = {c.name: dialogue_calls(cfg) if c.model else 0 for c in cfg.candidates}
+    with track("stage 1 (dialogues)", display, unit="dialogues", calls_per_sample=lambda md: calls[md["candidate"]]):
+        ok, logs = eval_set(tasks, log_dir=str(out_dir), model_roles=roles, **eval_options(plan, display))
     finished(ok, logs, "stage 1")
     index = {str(lg.eval.metadata["candidate"]): local_path(lg.location).name for lg in logs}  # type: ignore[index]
     atomic_write_text(out_dir / "index.json", json.dumps(index, indent=2, sort_keys=True))
