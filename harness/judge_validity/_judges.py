@@ -162,7 +162,7 @@ class InspectJudge:
         task = judge_validation(pairs=str(file), criterion=criterion, criteria=_criteria_spec(self.plan),
                                 judge="logprob" if j.kind == "logprob" else "llm", orders=j.orders,
                                 judge_temperature=j.temperature or 0.0, judge_seed=j.seed or 0,
-                                judge_max_tokens=j.max_tokens or 512, structured=j.use_structured(),
+                                judge_max_tokens=j.max_tokens or 512, structured=j.structured,
                                 cache_scope=scope, logprob_margin=j.logprob_margin)
         with track(f"judges validate ({criterion})", self.display, unit="pairs", task_label=self.name,
                    calls_per_sample=2 if j.orders == "both" else 1):

@@ -32,6 +32,7 @@ from harness.inputs import (
     load_run_config,
     resolve_personas,
     resolve_scenarios,
+    select_scenarios,
 )
 from harness.run._endpoints import check_endpoints
 from harness.run._progress import default_display
@@ -94,12 +95,7 @@ def plan_run(config_path: str | Path) -> RunPlan:
     base = path.parent
     scenarios = resolve_scenarios(cfg.data.scenarios, base)
     if cfg.data.scenario_ids is not None:
-        by_id = {s.id: s for s in scenarios}
-        missing = [i for i in cfg.data.scenario_ids if i not in by_id]
-        if missing:
-            raise InputError(path, "data.scenario_ids", missing[0], "unknown scenario id",
-                             f"use ids from {cfg.data.scenarios}")
-        scenarios = [by_id[i] for i in cfg.data.scenario_ids]
+        scenarios = select_scenarios(scenarios, cfg.data.scenario_ids, path, "data.scenario_ids", cfg.data.scenarios)
     if cfg.data.scenario_limit is not None:
         scenarios = scenarios[: cfg.data.scenario_limit]
     personas = resolve_personas(cfg.data.personas, base)

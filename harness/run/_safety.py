@@ -68,7 +68,7 @@ def _rubric_tasks(plan: RunPlan, spec: SafetySpec, rubric: Rubric) -> tuple[str,
     return method, partial(safety_rubric, rubric=str(_rubric_snapshot(plan, rubric, spec.rubric)),
                            locale=spec.locale, method=method, risks=",".join(spec.risks),  # type: ignore[arg-type]
                            judge_temperature=j.temperature or 0.0, judge_seed=j.seed or 0,
-                           judge_max_tokens=max(j.max_tokens or 1024, 1024), structured=j.use_structured(),
+                           judge_max_tokens=max(j.max_tokens or 1024, 1024), structured=j.structured,
                            cache_scope=j.spec_hash())
 
 

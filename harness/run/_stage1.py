@@ -9,6 +9,7 @@ from inspect_ai import Task, eval_set
 from inspect_ai.model import get_model
 
 from harness.core import InputError, atomic_write_text, local_path
+from harness.inputs import BUILTIN_SMOLLM2, PatientSpec
 from harness.run._estimate import dialogue_calls
 from harness.run._local_models import build_model
 from harness.run._plan import RunPlan, eval_options, finished, use_run_cache, write_inputs
@@ -22,6 +23,8 @@ def stage1(plan: RunPlan, display: str | None = None) -> dict[str, Path]:
     use_run_cache(plan.run_dir)
     cfg, paths = plan.cfg, plan.inputs()
     tasks: list[Task] = []
+    # no [patient] (single-turn): the schema's patient defaults, which are the task's (tests/tasks/test_defaults.py)
+    patient = cfg.patient or PatientSpec(model=BUILTIN_SMOLLM2)
     for c in cfg.candidates:
         model = build_model(c.as_model()) if c.model else get_model("none")
         t = dialogue(
@@ -34,13 +37,13 @@ def stage1(plan: RunPlan, display: str | None = None) -> dict[str, Path]:
             system_prompt=c.system_prompt or cfg.dialogue.system_prompt or DEFAULT_SYSTEM_PROMPT,
             responses=str(plan.responses_path(c)) if c.responses else None,
             stop_token=cfg.dialogue.stop_token,
-            patient_temperature=cfg.patient.temperature if cfg.patient and cfg.patient.temperature else 0.0,
-            patient_seed=cfg.patient.seed if cfg.patient and cfg.patient.seed is not None else 0,
-            patient_max_tokens=cfg.patient.max_tokens if cfg.patient and cfg.patient.max_tokens else 160,
+            patient_temperature=patient.temperature or 0.0,
+            patient_seed=patient.seed or 0,
+            patient_max_tokens=patient.max_tokens or 160,  # None only in Python; the schema default is 160
             cache_scope=c.spec_hash() if c.model else None,
-            on_role_break=cfg.patient.on_role_break if cfg.patient else "regenerate",
-            max_tries=cfg.patient.max_tries if cfg.patient else 3,
-            fallback=cfg.patient.fallback if cfg.patient else "scripted",
+            on_role_break=patient.on_role_break,
+            max_tries=patient.max_tries,
+            fallback=patient.fallback,
         )
         t.model = model
         tasks.append(t)

@@ -69,7 +69,7 @@ def _pair_task(plan: RunPlan, logs1: dict[str, Path], a: str, b: str) -> Task:
         personas=str(paths["personas"]), personas_per_scenario=cfg.data.personas_per_scenario,
         seed=cfg.run.seed, granularity=j.granularity, orders=j.orders,
         judge_temperature=j.temperature or 0.0, judge_seed=j.seed or 0, judge_max_tokens=j.max_tokens or 512,
-        structured=j.use_structured(), cache_scope=j.spec_hash(), judge=j.kind, rm_heads=plan.heads(),
+        structured=j.structured, cache_scope=j.spec_hash(), judge=j.kind, rm_heads=plan.heads(),
         logprob_margin=j.logprob_margin, exclude_flagged=j.exclude_flagged,
     )
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.core import HEARTBEAT_ENV, fmt_duration, fmt_rate_eta, rate_eta
-from harness.run import default_display
+from harness.run import Tracker, default_display
 from harness.testing import bench_server
 from tests.support.run import run_ok, write_config
 
@@ -20,7 +20,7 @@ TERSE = "therapist_terse_with_a_name_longer_than_twelve"
 def test_plain_run_shows_full_names_calls_rate_and_eta(tmp_path: Path, capfd: pytest.CaptureFixture[str],
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(HEARTBEAT_ENV, "0.5")  # progress lines at most every 0.5 s instead of 5
-    cfg = write_config(tmp_path, personas_per_scenario=1, extra='granularity = "all"',
+    cfg = write_config(tmp_path, personas_per_scenario=1, extra='granularity = "all"\n\n[safety]\nmethod = "checks"',
                        candidates={WARM: "scripted/therapist-warm", TERSE: "scripted/therapist-terse"})
     run_ok("run", str(cfg), "--display", "plain")
     out = capfd.readouterr().out
@@ -35,6 +35,9 @@ def test_plain_run_shows_full_names_calls_rate_and_eta(tmp_path: Path, capfd: py
     assert re.search(rf"stage 2 \| {pair} \| calls [1-6]/6 \| comparisons [0-3]/3 \| \d+\.\d\d calls/s, ETA ", out)
     assert f"stage 2 | {pair} | success: calls 6/6 | comparisons 3/3 in" in out
     assert "stage 2 | finished 1 task(s): 6 calls, 3 comparisons in" in out
+    # the safety rubric on the one crisis dialogue, by deterministic checks: no model call
+    assert f"stage 2 (safety rubric) | {TERSE} | started: 1 dialogues, no model calls" in out
+    assert f"stage 2 (safety rubric) | {TERSE} | success: dialogues 1/1 in" in out
     assert not [line for line in out.splitlines() if line.startswith("stage ") and "..." in line]  # nothing cut
 
     run_ok("run", str(cfg), "--display", "plain")  # resumed: nothing left, and it says so
@@ -83,3 +86,26 @@ def test_rate_and_eta_arithmetic() -> None:
     assert fmt_rate_eta(30, 120, 60.0, "calls") == "0.50 calls/s, ETA 3m00s"
     assert fmt_rate_eta(0, 120, 60.0, "calls") == "0.00 calls/s, ETA ?"  # nothing done: no honest ETA
     assert [fmt_duration(s) for s in (0, 59.4, 61, 3600, 7322)] == ["0s", "59s", "1m01s", "1h00m", "2h02m"]
+
+
+def test_tracker_counts_each_call_once_and_feeds_the_live_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`full`/`rich`: the stage's totals and the running tasks' full names go to inspect's footer counters."""
+    import inspect_ai.util
+
+    import harness.run._progress as progress
+
+    monkeypatch.setattr(progress, "_COUNTER_EVERY_S", 0.0)  # update on every event (live: at most once a second)
+    shown: dict[str, str] = {}
+    monkeypatch.setattr(inspect_ai.util, "display_counter", lambda caption, value: shown.__setitem__(caption, value))
+    t = Tracker("stage 1 (dialogues)", "counter", "dialogues", lambda md: 3 if md["candidate"] == WARM else 0)
+    t.task_start("e1", WARM, 2, {"candidate": WARM})  # 2 dialogues x 3 calls
+    t.task_start("e2", "imported", 2, {"candidate": "imported"})  # imported responses: no calls
+    for key in ("c1", "c1", "c2"):  # an event seen twice (updated after completion) counts once
+        t.call_done("e1", key, cached=key == "c2")
+    assert t.totals() == (2, 6, 1, 0, 4)  # calls, calls total, cached, samples done, samples
+    assert shown["stage 1 (dialogues) running"] == f"{WARM}, imported"
+    assert shown["stage 1 (dialogues)"].startswith("calls 2/6 (1 cached) | dialogues 0/4 | ")
+    for key in ("c3", "c4", "c5", "c6", "c7"):  # a regenerated patient turn: more calls than the bound
+        t.call_done("e1", key, cached=False)
+    t.task_end("e1", "success")
+    assert t.totals()[:2] == (7, 7) and t.tasks["e1"].samples_done == 2  # the total grows with the count
