@@ -109,3 +109,17 @@ def test_tracker_counts_each_call_once_and_feeds_the_live_display(monkeypatch: p
         t.call_done("e1", key, cached=False)
     t.task_end("e1", "success")
     assert t.totals()[:2] == (7, 7) and t.tasks["e1"].samples_done == 2  # the total grows with the count
+
+
+def test_judges_validate_reports_progress(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.support.judge_validity import pair_rows, synthetic_pairs, write_jsonl
+
+    monkeypatch.setenv("THERAEVAL_HOME", str(tmp_path / "home"))
+    pairs = write_jsonl(tmp_path / "pairs.jsonl", pair_rows(synthetic_pairs(6, seed=3, contexts=3)))
+    cfg = write_config(tmp_path, judge="scripted/judge-longer")
+    run_ok("judges", "validate", str(cfg), "--pairs", str(pairs), "--n-boot", "200", "--display", "plain")
+    out = capsys.readouterr().out
+    # 6 pairs x 2 orders, one criterion: 12 calls
+    assert "judges validate (empathy) | llm/scripted/judge-longer | started: 6 pairs, up to 12 calls" in out
+    assert "judges validate (empathy) | llm/scripted/judge-longer | success: calls 12/12 | pairs 6/6 in" in out
