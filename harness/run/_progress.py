@@ -268,6 +268,9 @@ def track(stage: str, display: str | None, *, unit: str = "samples", calls_per_s
     """
     global _active
     tracker = Tracker(stage, _mode(display), unit, calls_per_sample, task_label)
+    if tracker.mode == "none":  # nothing to show: the hooks stay disabled, and cost nothing
+        yield tracker
+        return
     outer, _active = _active, tracker
     beat = Heartbeat(tracker.printer, tracker.beat).start() if tracker.mode in ("plain", "log") else None
     ok = False
