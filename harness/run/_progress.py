@@ -186,7 +186,7 @@ class Tracker:
         running = [t.name for t in self.tasks.values() if not t.ended]
         last = "no call finished yet" if self.last_call is None else \
             f"last call finished {fmt_duration(now - self.last_call)} ago"
-        what = f"running: {', '.join(running)}" if running else "starting tasks"
+        what = f"running: {', '.join(running)}" if running else "preparing (models, inputs, logs)"
         head = f"{self.stage} | still working, {fmt_duration(now - self.started)} elapsed, {last} | {what}"
         return f"{head} | {self.overall()}" if self.tasks else head
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from inspect_ai import Task, eval_set
-from inspect_ai.model import get_model
+from inspect_ai.model import Model, get_model
 
 from harness.core import InputError, atomic_write_text, local_path
 from harness.inputs import BUILTIN_SMOLLM2, PatientSpec
@@ -21,6 +21,20 @@ def stage1(plan: RunPlan, display: str | None = None) -> dict[str, Path]:
     """Dialogues of every candidate; returns candidate name -> stage-1 log path."""
     write_inputs(plan)
     use_run_cache(plan.run_dir)
+    cfg = plan.cfg
+    out_dir = plan.run_dir / "stage1"
+    calls = {c.name: dialogue_calls(cfg) if c.model else 0 for c in cfg.candidates}
+    with track("stage 1 (dialogues)", display, unit="dialogues", calls_per_sample=lambda md: calls[md["candidate"]]):
+        tasks, roles = _dialogue_tasks(plan)  # local models load here: under the heartbeat already
+        ok, logs = eval_set(tasks, log_dir=str(out_dir), model_roles=roles, **eval_options(plan, display))
+    finished(ok, logs, "stage 1")
+    index = {str(lg.eval.metadata["candidate"]): local_path(lg.location).name for lg in logs}  # type: ignore[index]
+    atomic_write_text(out_dir / "index.json", json.dumps(index, indent=2, sort_keys=True))
+    return {name: out_dir / rel for name, rel in index.items()}
+
+
+def _dialogue_tasks(plan: RunPlan) -> tuple[list[Task], dict[str, Model] | None]:
+    """The stage-1 task of every candidate (its model bound to it) and the patient role."""
     cfg, paths = plan.cfg, plan.inputs()
     tasks: list[Task] = []
     # no [patient] (single-turn): the schema's patient defaults, which are the task's (tests/tasks/test_defaults.py)
@@ -48,14 +62,7 @@ def stage1(plan: RunPlan, display: str | None = None) -> dict[str, Path]:
         t.model = model
         tasks.append(t)
     roles = {"patient": build_model(cfg.patient)} if cfg.patient is not None and cfg.dialogue.turns > 1 else None
-    out_dir = plan.run_dir / "stage1"
-    calls = {c.name: dialogue_calls(cfg) if c.model else 0 for c in cfg.candidates}
-    with track("stage 1 (dialogues)", display, unit="dialogues", calls_per_sample=lambda md: calls[md["candidate"]]):
-        ok, logs = eval_set(tasks, log_dir=str(out_dir), model_roles=roles, **eval_options(plan, display))
-    finished(ok, logs, "stage 1")
-    index = {str(lg.eval.metadata["candidate"]): local_path(lg.location).name for lg in logs}  # type: ignore[index]
-    atomic_write_text(out_dir / "index.json", json.dumps(index, indent=2, sort_keys=True))
-    return {name: out_dir / rel for name, rel in index.items()}
+    return tasks, roles
 
 
 def stage1_logs(run_dir: Path) -> dict[str, Path]:
