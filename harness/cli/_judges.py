@@ -42,11 +42,19 @@ def _sets(args: argparse.Namespace) -> list[Any]:
     if not sets:
         raise InputError(None, "sets", None, "no validation set given",
                          "pass --pairs FILE.jsonl, --rated FILE, epitome:<dir>, annomi:<csv> or csv:<file>")
-    return [s.limited(args.limit, args.seed) for s in sets]
+    return sets
 
 
 def cmd_judges_validate(args: argparse.Namespace) -> int:
-    from harness.judge_validity import build_card, format_report, judge_from_config, schema_json, validate, write_card
+    from harness.judge_validity import (
+        build_card,
+        format_report,
+        held_out_for,
+        judge_from_config,
+        schema_json,
+        validate,
+        write_card,
+    )
 
     if args.limit is not None and args.limit < 1:
         raise InputError(None, "--limit", args.limit, "must be at least 1", "e.g. --limit 200")
@@ -54,6 +62,8 @@ def cmd_judges_validate(args: argparse.Namespace) -> int:
         raise InputError(None, "--n-boot", args.n_boot, "too few bootstrap replicates", "use 1000 or more")
     sets = _sets(args)
     judge, plan = judge_from_config(args.config, log_dir=Path(args.log_dir) if args.log_dir else None)
+    trained = getattr(getattr(judge, "heads", None), "manifest", None)
+    sets = [held_out_for(s, trained, seed=args.seed).limited(args.limit, args.seed) for s in sets]
     only = [args.criterion] if args.criterion else None
     report = validate(sets, judge, criteria=only, n_boot=args.n_boot, seed=args.seed)
     if not report["criteria"]:
