@@ -48,6 +48,7 @@ def _sets(args: argparse.Namespace) -> list[Any]:
 def cmd_judges_validate(args: argparse.Namespace) -> int:
     from harness.judge_validity import (
         build_card,
+        card_key,
         format_report,
         held_out_for,
         judge_from_config,
@@ -82,7 +83,10 @@ def cmd_judges_validate(args: argparse.Namespace) -> int:
 
         judged = getattr(judge, "heads", None)
         crits = [c for c in plan.criteria.ids if judged is None or c in judged.criteria]
-        card = build_card(report, spec_hash=plan.cfg.judge.spec_hash(), judge_criteria=crits)
+        backed = {c: str(e["metrics"]["backed_by"]) for c, e in (trained or {}).get("criteria", {}).items()
+                  if isinstance(e.get("metrics"), dict) and "backed_by" in e["metrics"]}
+        card = build_card(report, spec_hash=card_key(plan.cfg.judge.spec_hash(), trained), judge_criteria=crits,
+                          backed_by=backed)
         for p in write_card(card, plan.run_dir, theraeval_home()):
             print(f"judge card: {p}")
     for c in report["criteria"].values():

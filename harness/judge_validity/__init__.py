@@ -34,6 +34,7 @@ from harness.judge_validity._card import (
     CARD_NAME,
     attach_judge_card,
     build_card,
+    card_key,
     find_judge_card,
     write_card,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "bag_of_words_verdicts",
     "build_card",
     "build_evidence_judge",
+    "card_key",
     "credit",
     "csv_set",
     "epitome_items",
