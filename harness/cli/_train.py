@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from harness.core import InputError
@@ -35,6 +36,9 @@ def cmd_judges_train(args: argparse.Namespace) -> int:
             raise InputError(None, "pairs", None, "--epitome reads an EPITOME CSV, and none was given",
                              "pass the CSV path, e.g. theraeval judges train emotional-reactions-reddit.csv --epitome")
         args.pairs = str(BUNDLED_PAIRS)
+        print("note: the default pairs file is the project-written synthetic preference set, separable by surface "
+              "shortcuts; its test-split accuracy is not evidence of validity (docs/preference-set.md). Measure "
+              "heads on human labels with `theraeval judges validate`.", file=sys.stderr)
     if args.epitome:
         from harness.reward_heads import load_epitome_pairs
 
