@@ -80,8 +80,18 @@ def _num(s: str) -> int:
 
 
 def held_out_for(vset: ValidationSet, manifest: dict[str, Any] | None, *, seed: int = 0) -> ValidationSet:
-    """An AnnoMI set rebuilt from only the sessions the judge was not trained on (its heads.json lists them), every
-    held-out low-quality session paired with every held-out high-quality one; other sets and judges: unchanged."""
+    """A set restricted to what the judge was not trained on: AnnoMI rebuilt from the held-out sessions its heads.json
+    lists (every held-out low-quality session paired with every held-out high-quality one); EPITOME, for a judge
+    from :func:`train_epitome_judge`, re-paired from its held-out seeker posts only. Other sets/judges: unchanged."""
+    if vset.name == "epitome" and (manifest or {}).get("epitome") and vset.items:
+        score = {(i.context, i.response): i.score for i in vset.items}
+        gap = min((abs(score[(p.context, p.response_a)] - score[(p.context_of_b, p.response_b)]) for p in vset.pairs),
+                  default=2.0)
+        items = [i for i in vset.items if _epitome_test(i.cluster)]
+        pairs, rule = pairs_from_rated(items, min_gap=gap, across_contexts=True, seed=seed)
+        return ValidationSet(vset.name, vset.source, vset.sha256, tuple(pairs), tuple(items),
+                             f"EPITOME summed level ER+IP+EX (0-6); {rule}; only the seeker posts this judge's "
+                             "empathy head was not fitted on")
     held = ((manifest or {}).get("annomi") or {}).get("heldout_sessions")
     if vset.name != "annomi" or not held:
         return vset
@@ -171,6 +181,11 @@ def build_evidence_judge(annomi_csv: str | Path, out: Path, *, l2: float = 0.01)
                               "behaviour_classifier": info})
 
 
+def _epitome_test(cluster: str) -> bool:
+    """Whether a seeker post (cluster `sp-<id>`) is in the EPITOME recipe's held-out quarter."""
+    return int(hashlib.sha256(cluster.encode()).hexdigest(), 16) % 4 == 0
+
+
 TRAIN_MATCHINGS = 20
 """The EPITOME recipe fits on this many independent random matchings of the training posts' responses."""
 
@@ -189,7 +204,7 @@ def train_epitome_judge(folder: str | Path, out: Path, *, base: Path | None = No
     judge = RewardHeads.load(src)
     heads, manifest = load_heads(src)
     items, paths = epitome_items(folder)
-    is_test = {i.id: int(hashlib.sha256(i.cluster.encode()).hexdigest(), 16) % 4 == 0 for i in items}
+    is_test = {i.id: _epitome_test(i.cluster) for i in items}
     figures: dict[str, Any] = {}
     split: dict[str, list[ValidationPair]] = {}
     for part, rounds in (("train", TRAIN_MATCHINGS), ("test", 1)):

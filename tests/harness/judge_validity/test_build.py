@@ -127,6 +127,11 @@ def test_epitome_recipe_writes_a_judge_measured_on_held_out_posts(tmp_path: Path
     assert (mine.head("empathy").weight != bundled.head("empathy").weight).any()
     assert (mine.head("safety").weight == bundled.head("safety").weight).all()
     assert "do not redistribute" in mine.manifest["criteria"]["empathy"]["metrics"]["backed_by"]
+    # validating it on EPITOME keeps only pairs of the held-out posts (never the posts it was fitted on)
+    full = epitome_set(EPITOME)
+    held = held_out_for(full, mine.manifest)
+    assert 100 < len(held.pairs) < len(full.pairs) / 2 and len(held.items) < len(full.items) / 2
+    assert held_out_for(full, bundled.manifest) is full
 
 
 def test_rm_card_says_what_backs_each_criterion_and_never_outlives_its_heads(tmp_path: Path,
