@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.core import InputError
+from harness.core import DISPLAYS, InputError
 
 _ADAPTERS = ("epitome:", "annomi:", "csv:")
 
@@ -62,7 +62,8 @@ def cmd_judges_validate(args: argparse.Namespace) -> int:
     if args.n_boot < 100:
         raise InputError(None, "--n-boot", args.n_boot, "too few bootstrap replicates", "use 1000 or more")
     sets = _sets(args)
-    judge, plan = judge_from_config(args.config, log_dir=Path(args.log_dir) if args.log_dir else None)
+    judge, plan = judge_from_config(args.config, log_dir=Path(args.log_dir) if args.log_dir else None,
+                                    display=args.display)
     trained = getattr(getattr(judge, "heads", None), "manifest", None)
     sets = [held_out_for(s, trained, seed=args.seed).limited(args.limit, args.seed) for s in sets]
     only = [args.criterion] if args.criterion else None
@@ -109,6 +110,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     jv = _judges_parser(sub).add_parser(
         "validate", help="measure a run config's judge against human labels, beside trivial baselines")
     jv.add_argument("config", help="run config (.toml) whose [judge] is validated (or a bundled name: quickstart)")
+    jv.add_argument("--display", default=None, choices=DISPLAYS,
+                    help="progress display of an LLM judge's calls (default: full on a terminal, plain otherwise)")
     jv.add_argument("sets", nargs="*", default=[],
                     help="adapters for public sets: epitome:<dir> (the three EPITOME CSVs), annomi:<AnnoMI-full.csv>, "
                          "csv:<file> (with --context-col/--response-col/--score-col)")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.core import InputError
+from harness.core import DISPLAYS, InputError
 
 if TYPE_CHECKING:
     from harness.run import RunPlan
@@ -18,7 +18,7 @@ def with_config(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: 
     """A command that takes a run config (and inspect's progress display)."""
     p = sub.add_parser(name, help=help)
     p.add_argument("config", help="run config (.toml)")
-    p.add_argument("--display", default=None, choices=["full", "conversation", "rich", "plain", "log", "none"],
+    p.add_argument("--display", default=None, choices=DISPLAYS,
                    help="inspect progress display")
     p.set_defaults(fn=fn)
     return p
@@ -40,9 +40,12 @@ def _attach_judge_card(plan: RunPlan) -> None:
 
 
 def _plan(args: argparse.Namespace) -> RunPlan:
+    """The validated plan; its run directory is the first line a command prints."""
     from harness.run import plan_run
 
-    return plan_run(args.config)
+    plan = plan_run(args.config)
+    print(f"Run directory: {plan.run_dir}", flush=True)
+    return plan
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -96,6 +99,11 @@ def cmd_verdicts(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     plan = _plan(args)
+    if args.check_endpoints:
+        from harness.run import probe_endpoints
+
+        for line in probe_endpoints(plan.cfg, plan.config_path, timeout=args.endpoint_timeout):
+            print(line)
     print(f"OK: {len(plan.cfg.candidates)} candidates, {len(plan.scenarios)} scenarios, {len(plan.personas)} "
           f"personas, criteria {plan.criteria.name} [{plan.criteria.hash}] {plan.criteria.ids}")
     return 0
@@ -118,7 +126,13 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         p.add_argument("--workers", type=int, default=None,
                        help="stage-2 processes sharing max_connections (default [run] workers, 1); about one per "
                             "free core pays off for API judges at 32+ connections")
-    with_config(sub, "validate", cmd_validate, "validate a config and every file it names; run nothing")
+    val = with_config(sub, "validate", cmd_validate, "validate a config and every file it names (the run directory "
+                      "writable, every server reachable); run nothing")
+    val.add_argument("--check-endpoints", action="store_true",
+                     help="also ask every model server the run names for its models (GET <base_url>/models, with "
+                          "the provider's key from the environment): a wrong URL or a refused key shows now")
+    val.add_argument("--endpoint-timeout", type=float, default=5.0, metavar="SECONDS",
+                     help="--check-endpoints: seconds to wait for each server (default 5)")
 
     v = sub.add_parser("verdicts", help="rebuild verdicts.parquet and summary.txt from a run's stage-2 logs")
     v.add_argument("run_dir")
