@@ -27,10 +27,16 @@ def with_config(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: 
 def _attach_judge_card(plan: RunPlan) -> None:
     """The judge card of this judge spec (`theraeval judges validate --card`) into the run directory, for the
     summary."""
-    from harness.judge_validity import attach_judge_card
+    from harness.judge_validity import attach_judge_card, card_key
     from harness.run import theraeval_home
 
-    attach_judge_card(plan.run_dir, plan.cfg.judge.spec_hash(), theraeval_home())
+    heads = None
+    if plan.cfg.judge.kind == "rm":
+        from harness.reward_heads import BUNDLED_HEADS, load_heads
+
+        folder = plan.heads()
+        heads = load_heads(BUNDLED_HEADS if folder == "builtin" else folder)[1]
+    attach_judge_card(plan.run_dir, card_key(plan.cfg.judge.spec_hash(), heads), theraeval_home())
 
 
 def _plan(args: argparse.Namespace) -> RunPlan:
