@@ -15,7 +15,7 @@ from trainers._base import (
     register_trainer,
 )
 from trainers._dpo import DPOMethod, DPOTrainConfig
-from trainers._entry import available_presets, run_training, spec_from_config, train_main
+from trainers._entry import available_presets, format_summary, run_training, spec_from_config, train_main
 from trainers._joint_loss import JointLossConfig, JointLossMethod, JointLossTrainer, joint_logits
 from trainers._lora import LoraSpec
 from trainers._modpo import (
@@ -54,6 +54,7 @@ __all__ = [
     "Trainer",
     "available_presets",
     "available_trainers",
+    "format_summary",
     "check_margins",
     "compute_margins",
     "get_trainer",

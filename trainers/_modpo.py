@@ -33,9 +33,9 @@ from trl.trainer.dpo_trainer import DataCollatorForPreference
 
 from harness.core import InputError
 from trainers._base import PreparedRun, TrainingSpec, TrainOutput, check_weights, criterion_weights, register_trainer
-from trainers._common import build_config, load_tokenizer, log_metrics, read_json, save_causal_lm
-from trainers._data import check_options
-from trainers._dpo import DPO_METRICS, DPOTrainConfig, load_preference_data, make_dpo_trainer
+from trainers._common import build_config, load_tokenizer, log_metrics, read_json, resume_checkpoint, save_causal_lm
+from trainers._data import check_float_column, check_options
+from trainers._dpo import DPO_METRICS, DPOTrainConfig, data_file, load_preference_data, make_dpo_trainer
 from trainers._reward_model import REWARD_FORMAT_FILE, RewardModel, row_format
 
 logger = logging.getLogger(__name__)
@@ -347,25 +347,25 @@ class MODPOMethod:
         check_options(spec, ("primary", "weights", "reward_models", "use_dataset_margin"))
         primary, weights = _weights_table(spec)
         margin_crits = [c for c in weights if c != primary]
-        ds = load_preference_data(spec.dataset, spec)
-        assert isinstance(spec.dataset, Path)
+        ds = load_preference_data(spec.dataset, spec, criterion=spec.criterion or primary)
+        data_path = data_file(spec.dataset)
         use_column = bool(spec.options.get("use_dataset_margin", False))
         rm_dirs: dict[str, Path] = {}
         if use_column:
             if "margin" not in ds.column_names:
                 raise InputError(
-                    spec.dataset,
+                    data_path,
                     "column margin",
                     sorted(ds.column_names),
                     "use_dataset_margin is true but the data has no 'margin' column",
                     "add the column, or give [modpo] reward_models instead",
                 )
+            margins = check_float_column(ds, "margin", data_path, "give every row a finite number margin, "
+                                         "or drop use_dataset_margin and give [modpo] reward_models")
             try:
-                check_margins(ds["margin"], "dataset column 'margin'")
+                check_margins(margins, "dataset column 'margin'")
             except ValueError as e:
-                raise InputError(
-                    spec.dataset, "column margin", "...", str(e), "recompute the margins"
-                ) from None
+                raise InputError(data_path, "column margin", "...", str(e), "recompute the margins") from None
         else:
             table = spec.options.get("reward_models")
             table = table if isinstance(table, dict) else {}
@@ -422,7 +422,7 @@ class MODPOMethod:
             spec=spec,
             config=config,
             datasets={"train": ds},
-            data_files={"train": spec.dataset},
+            data_files={"train": data_path},
             extra={"reward_models": rm_dirs, "use_dataset_margin": use_column},
         )
 
@@ -444,6 +444,6 @@ class MODPOMethod:
             logger.info("MODPO margins: mean %.4f, std %.4f", stats["margin_mean"], stats["margin_std"])
         tok = load_tokenizer(run.spec.base_model)
         trainer = make_dpo_trainer(run.spec, config, ds, tok, trainer_class=MODPOTrainer)
-        trainer.train()
+        trainer.train(resume_from_checkpoint=resume_checkpoint(run, trainer.args.output_dir))
         metrics = log_metrics(trainer.state.log_history, (*DPO_METRICS, "modpo/margin"))
         return save_causal_lm(trainer, run.spec, tok, metrics, details)

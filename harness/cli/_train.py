@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from harness.core import InputError
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from trainers import train_main
+def train_builtins() -> dict[str, Callable[[], Path]]:
+    """What `builtin/<name>` means in a training config: the embedded SmolLM2-135M-Instruct (converted once to a
+    local folder) and the bundled preference set (harness/reward_heads/data/preferences.jsonl)."""
+    from harness.reward_heads import BUNDLED_PAIRS
+    from harness.run import ensure_smollm2
 
-    out = train_main(Path(args.config))
-    print(f"Model: {out}")
-    print(f"Use it as a candidate: paste {out / 'candidate.toml'} into a run config's [[candidates]].")
+    return {"builtin/smollm2": ensure_smollm2, "builtin/preferences": lambda: BUNDLED_PAIRS}
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import logging
+
+    from trainers import format_summary, train_main
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")  # the run's warnings
+    out = train_main(Path(args.config), builtins=train_builtins())
+    if (out / "candidate.toml").is_file():
+        print(f'Use it as a candidate: [[candidates]] from = "{out}" in a run config (or paste '
+              f"{out / 'candidate.toml'}).")
+    print(format_summary(out))
     return 0
 
 
