@@ -300,12 +300,12 @@ def test_modpo_on_a_datasets_directory_with_extra_columns(
 
 @pytest.mark.slow
 def test_trained_model_runs_as_a_stage1_candidate(chain: dict[str, Path], workdir: Path) -> None:
-    """The soup's candidate.toml, pasted into a run config, is evaluated end to end (stage 1 + stage 2)."""
+    """The soup, added with `from = "runs/soup"`, is evaluated end to end (stage 1 + stage 2)."""
     import pandas as pd
 
     from harness.cli import main
 
-    snippet = (chain["soup"] / "candidate.toml").read_text()
+    snippet = 'from = "runs/soup"'
     scen = workdir / "stage1_scenarios.jsonl"
     scen.write_text('{"id": "s1", "text": "I feel lonely about school."}\n'
                     '{"id": "s2", "text": "I feel anxious about work."}\n')
