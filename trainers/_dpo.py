@@ -62,6 +62,7 @@ def load_preference_data(path: Any, spec: TrainingSpec, field_name: str = "datas
     criterion itself; otherwise `criterion` (a method's primary criterion) or the config's `criterion`."""
     if isinstance(path, dict) and len(path) == 1:
         ((key, value),) = path.items()
+        spec.criterion = str(key)  # recorded in the manifest (implicit rewards check it)
         return load_pairs(value, str(key), spec.source, f"{field_name}.{key}")
     if not isinstance(path, Path):
         raise InputError(

@@ -320,6 +320,7 @@ def write_manifest(
         "manifest_version": MANIFEST_VERSION,
         "name": spec.name,
         "method": spec.method,
+        "criterion": spec.criterion,
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "base_model": str(spec.base_model),
         "base_model_config_sha256": sha256_path(base_cfg) if base_cfg.is_file() else None,

@@ -118,6 +118,8 @@ class RewardModel:
     fmt: str
     max_length: int | None
     path: Path
+    heldout: dict[str, Any] | None = None
+    """Accuracy, calibration and score spread on its own held-out pairs (`HeldoutReport.to_dict`), if any."""
 
     @classmethod
     def load(cls, path: Path, device: Any = None) -> RewardModel:
@@ -150,6 +152,7 @@ class RewardModel:
             fmt=str(meta["row_format"]),
             max_length=meta.get("max_length"),
             path=path,
+            heldout=meta.get("heldout"),
         )
 
     @torch.inference_mode()

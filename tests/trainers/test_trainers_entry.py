@@ -48,7 +48,7 @@ def chain(workdir: Path, cpu_args: dict[str, Any]) -> dict[str, Path]:
     cfg = {
         "rm": head + 'method = "reward_model"\noutput_dir = "runs/rm"\n'
         'dataset = { empathy = "data/empathy.jsonl", safety = "data/safety.jsonl" }\n'
-        + _args_toml({**steps, "learning_rate": 1e-4}),
+        + _args_toml({**steps, "learning_rate": 1e-4, "heldout_fraction": 0.25}),
         "modpo": head + 'method = "modpo"\noutput_dir = "runs/modpo"\nname = "modpo_empathy"\n'
         'dataset = "data/empathy.jsonl"\n'
         + _args_toml({**steps, "learning_rate": 1e-3})
@@ -124,7 +124,7 @@ def test_modpo_run_records_margins_and_learns(chain: dict[str, Path]) -> None:
     man = _manifest(chain["modpo"])
     assert man["config"]["criteria"] == ["empathy", "safety"] and man["config"]["weights"] == [0.6, 0.4]
     stats = man["details"]["margin"]["criteria"]["safety"]
-    assert stats["std"] > 0 and stats["weight"] == 0.4
+    assert stats["diff_std"] > 0 and stats["weight"] == 0.4 and stats["scale"] == 1.0  # raw: the paper's margin
     m = man["metrics"]
     assert m["loss_last"] < m["loss_first"] and m["rewards/margins_last"] > m["rewards/margins_first"], m
 

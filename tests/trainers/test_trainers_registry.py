@@ -120,12 +120,16 @@ def test_presets_are_valid() -> None:
         "paper_reward_model",
         "paper_soup",
     } <= set(names)
+    # a cpu-smoke preset for every method of the paper (issue 17.2)
+    assert {f"cpu_smoke_{m}" for m in ("sft", "dpo", "modpo", "joint_loss", "reward_model", "soup")} <= set(names)
     for name in names:
         raw = tomllib.loads((PRESET_DIR / f"{name}.toml").read_text(encoding="utf-8"))
         method = raw["method"]
         cls = get_trainer(method).config_class
         known = {f.name for f in dataclasses.fields(cls)}
         assert set(raw.get("args", {})) <= known, (name, set(raw.get("args", {})) - known)
+        if name.startswith("cpu_smoke"):
+            assert raw["base_model"] == "builtin/smollm2" and method in name
         if "lora" in raw:
             assert not LoraSpec(**raw["lora"]).problems()
 

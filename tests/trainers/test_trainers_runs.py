@@ -45,13 +45,18 @@ def _manifest(run: Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------- reward models (issues 16.5, 19.2)
 
 
-def test_reward_model_evaluates_on_held_out_pairs(work: Path, cpu_args: dict[str, Any]) -> None:
+@pytest.fixture(scope="module")
+def rm_eval(work: Path, cpu_args: dict[str, Any]) -> Path:
     cfg = _toml(work / "rm_eval.toml",
                 'method = "reward_model"\nbase_model = "base"\noutput_dir = "rm_eval"\n'
                 'dataset = { safety = "data/safety.jsonl" }',
                 {**cpu_args, "max_steps": 4, "learning_rate": 1e-4, "eval_strategy": "steps", "eval_steps": 2,
                  "heldout_fraction": 0.25})
-    out = train_main(cfg)
+    return train_main(cfg)
+
+
+def test_reward_model_evaluates_on_held_out_pairs(rm_eval: Path) -> None:
+    out = rm_eval
     man = _manifest(out)
     meta = json.loads((out / "safety" / "reward_format.json").read_text())
     held = meta["heldout"]
@@ -101,6 +106,28 @@ def test_heldout_report_matches_sklearn_and_hand_values() -> None:
     assert rep.at_chance  # 2 of 4: p = 11/16
     sure = heldout_report(torch.ones(10) * 3, torch.zeros(10))
     assert sure.accuracy == 1 and sure.p_value == pytest.approx(0.5 ** 10) and not sure.at_chance
+
+
+@pytest.mark.parametrize("heldout", [{"n": 9, "accuracy": 5 / 9, "p_value": 0.5, "at_chance": True}, None])
+def test_modpo_refuses_a_margin_reward_model_at_chance_unless_allowed(
+        work: Path, rm_eval: Path, cpu_args: dict[str, Any], heldout: Any) -> None:
+    import shutil
+
+    rm = work / f"rm_chance_{heldout is None}"
+    shutil.copytree(rm_eval / "safety", rm)
+    meta = json.loads((rm / "reward_format.json").read_text())
+    (rm / "reward_format.json").write_text(json.dumps({**meta, "heldout": heldout}))
+    head = ('method = "modpo"\nbase_model = "base"\ndataset = "data/empathy.jsonl"\nprobe_prompts = 0\n'
+            f'output_dir = "modpo_chance_{heldout is None}"')
+    tail = f'[modpo]\nprimary = "empathy"\nweights = {{ empathy = 0.5, safety = 0.5 }}\n' \
+           f'reward_models = {{ safety = "{rm.name}" }}\n'
+    args = {**cpu_args, "max_steps": 1, "learning_rate": 1e-4, "precompute_ref_log_probs": True}
+    with pytest.raises(InputError) as info:
+        train_main(_toml(work / "chance.toml", head, args, tail))
+    assert info.value.field == "modpo.reward_models.safety" and "allow_chance_margin" in info.value.fix
+    assert ("at chance" if heldout else "no held-out pairs") in info.value.problem
+    out = train_main(_toml(work / "chance.toml", head, args, tail + "allow_chance_margin = true\n"))
+    assert any(w.startswith("MARGIN REWARD MODEL 'safety'") for w in _manifest(out)["summary"]["warnings"])
 
 
 # --------------------------------------------------------------------------- bad margins (issue 16.5)
