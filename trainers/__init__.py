@@ -1,4 +1,5 @@
-"""Training methods for therapy models: SFT, DPO, MODPO, joint-loss DPO, reward models and DPO soups.
+"""Training methods for therapy models: SFT, DPO, MODPO, joint-loss DPO, reward models, DPO soups, and TRL's
+IPO, hinge, robust DPO, CPO, SimPO, ORPO and KTO.
 
 Every method is a `Trainer` registered by name (`get_trainer("modpo")`), configured by a dataclass that
 subclasses the matching TRL config with the paper's defaults, and run from a TOML file by `train_main`
@@ -29,8 +30,24 @@ from trainers._modpo import (
 from trainers._reward_model import RewardModel, RewardModelConfig, RewardModelMethod, reward_input_ids
 from trainers._sft import SFTMethod, SFTTrainConfig
 from trainers._soup import SoupConfig, SoupMethod, soup_adapters, soup_full_weights
+from trainers._trl_losses import (
+    CPOTrainConfig,
+    HingeDPOConfig,
+    IPOConfig,
+    KTOTrainConfig,
+    ORPOTrainConfig,
+    RobustDPOConfig,
+    SimPOConfig,
+)
 
 __all__ = [
+    "CPOTrainConfig",
+    "HingeDPOConfig",
+    "IPOConfig",
+    "KTOTrainConfig",
+    "ORPOTrainConfig",
+    "RobustDPOConfig",
+    "SimPOConfig",
     "DPOMethod",
     "DPOTrainConfig",
     "JointLossConfig",

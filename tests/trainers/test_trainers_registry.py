@@ -29,7 +29,8 @@ CPU = {"output_dir": "unused", "report_to": "none", "use_cpu": True}
 
 
 def test_all_methods_registered_and_follow_the_protocol() -> None:
-    assert available_trainers() == ["dpo", "joint_loss", "modpo", "reward_model", "sft", "soup"]
+    assert available_trainers() == ["cpo", "dpo", "hinge_dpo", "ipo", "joint_loss", "kto", "modpo", "orpo",
+                                    "reward_model", "robust_dpo", "sft", "simpo", "soup"]
     for name in available_trainers():
         t = get_trainer(name)
         assert isinstance(t, Trainer)
@@ -37,7 +38,7 @@ def test_all_methods_registered_and_follow_the_protocol() -> None:
 
 
 def test_unknown_trainer_lists_known_names() -> None:
-    with pytest.raises(ValueError, match="Unknown training method: 'ppo'.*dpo, joint_loss, modpo"):
+    with pytest.raises(ValueError, match="Unknown training method: 'ppo'.*dpo, hinge_dpo, ipo, joint_loss"):
         get_trainer("ppo")
 
 
