@@ -16,7 +16,14 @@ from trainers._base import (
     register_trainer,
 )
 from trainers._dpo import DPOMethod, DPOTrainConfig
-from trainers._entry import available_presets, format_summary, run_training, spec_from_config, train_main
+from trainers._entry import (
+    available_presets,
+    format_summary,
+    run_training,
+    spec_from_config,
+    sweep_main,
+    train_main,
+)
 from trainers._joint_loss import JointLossConfig, JointLossMethod, JointLossTrainer, joint_logits
 from trainers._lora import LoraSpec
 from trainers._modpo import (
@@ -30,6 +37,7 @@ from trainers._modpo import (
 from trainers._reward_model import RewardModel, RewardModelConfig, RewardModelMethod, reward_input_ids
 from trainers._sft import SFTMethod, SFTTrainConfig
 from trainers._soup import SoupConfig, SoupMethod, soup_adapters, soup_full_weights
+from trainers._sweep import parse_weights
 from trainers._trl_losses import (
     CPOTrainConfig,
     HingeDPOConfig,
@@ -41,6 +49,8 @@ from trainers._trl_losses import (
 )
 
 __all__ = [
+    "parse_weights",
+    "sweep_main",
     "CPOTrainConfig",
     "HingeDPOConfig",
     "IPOConfig",

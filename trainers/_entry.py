@@ -511,3 +511,23 @@ def train_main(config_path: Path, builtins: Builtins | None = None) -> Path:
     config_path = Path(config_path).resolve()
     spec = spec_from_config(config_path, builtins)
     return run_training(spec, raw_config=load_training_config(config_path))
+
+
+def sweep_main(config_path: Path, weights: Sequence[float], builtins: Builtins | None = None) -> Path:
+    """Entry point of `theraeval train sweep CONFIG --weights ...`: train every weighting (each validated before
+    any training starts), write `<output_dir>/sweep.toml`, return its path.
+
+    Raises:
+        InputError: the config is not a two-objective modpo / joint_loss / soup config, or any weighting's
+            config or data is invalid.
+    """
+    from trainers._sweep import sweep_specs, write_sweep_config
+
+    config_path = Path(config_path).resolve()
+    spec = spec_from_config(config_path, builtins)
+    raw = load_training_config(config_path)
+    specs = sweep_specs(spec, weights)
+    for s in specs:  # every weighting validated up front: a bad weight never stops a half-done sweep
+        get_trainer(s.method).prepare(s)
+    runs = [run_training(s, raw_config=raw) for s in specs]
+    return write_sweep_config(spec, runs)

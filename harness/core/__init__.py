@@ -6,6 +6,7 @@ Reads and writes nothing by itself. May import: the standard library and pandas 
 from harness.core._errors import InputError
 from harness.core._files import atomic_write_parquet, atomic_write_text, local_path
 from harness.core._jsonl import iter_jsonl
+from harness.core._sweeps import parse_sweep_candidate, sweep_candidate_name
 from harness.core._toml import builtin_or_path, content_hash, read_toml
 
 __all__ = [
@@ -16,5 +17,7 @@ __all__ = [
     "content_hash",
     "iter_jsonl",
     "local_path",
+    "parse_sweep_candidate",
     "read_toml",
+    "sweep_candidate_name",
 ]
