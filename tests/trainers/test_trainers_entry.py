@@ -33,14 +33,6 @@ def _write(path: Path, text: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def workdir(tiny_dir: Path, data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("entry")
-    (d / "base").symlink_to(tiny_dir)
-    (d / "data").symlink_to(data_dir)
-    return d
-
-
-@pytest.fixture(scope="module")
 def chain(workdir: Path, cpu_args: dict[str, Any]) -> dict[str, Path]:
     """reward models -> MODPO (LoRA) -> DPO empathy + DPO safety (LoRA) -> soup, all through train_main."""
     steps = {**cpu_args, "max_steps": 10}

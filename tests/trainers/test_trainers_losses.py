@@ -155,6 +155,7 @@ def test_kto_loss_matches_its_equation(
     assert good.any() and (~good).any()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["simpo", "kto"])
 def test_reference_free_methods_train_and_save(
         method: str, tiny_dir: Path, data_dir: Path, tmp_path: Path, cpu_args: dict[str, Any]) -> None:

@@ -25,11 +25,8 @@ def _toml(path: Path, head: str, args: dict[str, Any], tail: str = "") -> Path:
 
 
 @pytest.fixture(scope="module")
-def work(tiny_dir: Path, data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("runs")
-    (d / "base").symlink_to(tiny_dir)
-    (d / "data").symlink_to(data_dir)
-    return d
+def work(workdir: Path) -> Path:
+    return workdir
 
 
 @pytest.fixture(scope="module")
@@ -156,6 +153,7 @@ def test_null_or_non_finite_margin_is_one_line_naming_the_line(
 # --------------------------------------------------------------------------- interrupted runs (issue 16.5)
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_from_its_checkpoints(
         work: Path, cpu_args: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     from trl import DPOTrainer
@@ -231,6 +229,7 @@ def test_bundled_pairs_need_a_known_criterion(work: Path, builtins: dict[str, An
             train_main(cfg, builtins=builtins)
 
 
+@pytest.mark.slow
 def test_joint_loss_reads_a_preferences_folder(work: Path, pairs: dict[str, Any], cpu_args: dict[str, Any]) -> None:
     """The layout `theraeval preferences` writes: <criterion>/ and joint/ datasets plus summary.json."""
     from datasets import Dataset
