@@ -4,17 +4,48 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from harness.core import InputError
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from trainers import train_main
+def train_builtins() -> dict[str, Callable[[], Path]]:
+    """What `builtin/<name>` means in a training config: the embedded SmolLM2-135M-Instruct (converted once to a
+    local folder) and the bundled preference set (harness/reward_heads/data/preferences.jsonl)."""
+    from harness.reward_heads import BUNDLED_PAIRS
+    from harness.run import ensure_smollm2
 
-    out = train_main(Path(args.config))
-    print(f"Model: {out}")
-    print(f"Use it as a candidate: paste {out / 'candidate.toml'} into a run config's [[candidates]].")
+    return {"builtin/smollm2": ensure_smollm2, "builtin/preferences": lambda: BUNDLED_PAIRS}
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import logging
+
+    from trainers import format_summary, train_main
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")  # the run's warnings
+    if args.config == "sweep":
+        return _sweep(args)
+    if args.weights is not None or args.sweep_config is not None:
+        raise InputError(None, "train", args.sweep_config or args.weights, "--weights belongs to `train sweep`",
+                         "run: theraeval train sweep CONFIG --weights 0.1,0.3,0.5,0.7,0.9")
+    out = train_main(Path(args.config), builtins=train_builtins())
+    if (out / "candidate.toml").is_file():
+        print(f'Use it as a candidate: [[candidates]] from = "{out}" in a run config (or paste '
+              f"{out / 'candidate.toml'}).")
+    print(format_summary(out))
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from trainers import parse_weights, sweep_main
+
+    if args.sweep_config is None or args.weights is None:
+        raise InputError(None, "train sweep", args.sweep_config, "needs a config and --weights",
+                         "run: theraeval train sweep CONFIG --weights 0.1,0.3,0.5,0.7,0.9")
+    path = sweep_main(Path(args.sweep_config), parse_weights(args.weights), builtins=train_builtins())
+    print(f"Run config listing every weighting: {path}  (theraeval run {path})")
     return 0
 
 
@@ -57,8 +88,12 @@ def cmd_judges_train(args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the training commands commands."""
-    tr = sub.add_parser("train", help="train a candidate: sft, dpo, modpo, joint_loss, reward_model, soup")
-    tr.add_argument("config", help="training config (.toml); see docs/training.md and trainers/presets/")
+    tr = sub.add_parser("train", help="train a candidate (sft, dpo, modpo, joint_loss, reward_model, soup, ipo, ...); "
+                                      "`train sweep CONFIG --weights ...`: one candidate per weighting")
+    tr.add_argument("config", help="training config (.toml; see docs/training.md and trainers/presets/), or `sweep`")
+    tr.add_argument("sweep_config", nargs="?", default=None, help="with `sweep`: a modpo / joint_loss / soup config")
+    tr.add_argument("--weights", default=None,
+                    help="with `sweep`: first objective's weights, e.g. 0.1,0.3,0.5,0.7,0.9 (the other gets 1 - w)")
     tr.set_defaults(fn=cmd_train)
 
     judges = sub.add_parser("judges", help="offline reward-model judges").add_subparsers(dest="judges_cmd",

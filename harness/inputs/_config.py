@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.core import InputError, read_toml
+from harness.inputs._trained import expand_trained_candidates
 
 BUILTIN_SMOLLM2 = "builtin/smollm2"
 BUILTIN_CONFIGS = Path(__file__).resolve().parent / "configs"
@@ -283,7 +284,7 @@ def load_run_config(path: str | Path) -> tuple[RunConfig, dict[str, Any]]:
     p = Path(path)
     if not p.is_file():
         raise InputError(p, "path", str(p), "config file not found", "pass the path of a run config .toml")
-    raw = read_toml(p)
+    raw = expand_trained_candidates(read_toml(p), p.resolve())  # `[[candidates]] from = "models/<dir>"`
     try:
         cfg = RunConfig.model_validate(raw)
     except ValidationError as e:
