@@ -10,6 +10,7 @@ from pathlib import Path
 from harness.core import InputError, atomic_write_text
 from reports import _sections as sec
 from reports import _transcripts
+from reports._cost import cost_section
 from reports._data import RunData, load_run, require_tables
 from reports._escape import Safe, json_island
 from reports._fidelity import fidelity_section
@@ -30,7 +31,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("significance", "Significance"), ("safety", "Crisis safety"), ("patient", "Simulated patient"),
     ("diagnostics", "Judge diagnostics"),
     ("agreement", "Clinician agreement"),
-    ("personas", "Personas"), ("transcripts", "Transcripts"), ("provenance", "Provenance"),
+    ("personas", "Personas"), ("transcripts", "Transcripts"), ("cost", "Cost"), ("provenance", "Provenance"),
 )
 
 
@@ -76,7 +77,8 @@ def page(data: RunData, figs: dict[str, FigureGroup], counts: dict[str, int], ge
            sec.diagnostics_section(data, figs),
            sec.agreement_section(data, figs),
            sec.persona_section(data, figs),
-           sec.transcripts_section(data, counts)),
+           sec.transcripts_section(data, counts),
+           cost_section(data)),
         sec.footer(provenance(data, generated_at)),
         json_island("figures", specs),
     ]

@@ -27,6 +27,7 @@ from harness.inputs._config import (
 )
 from harness.inputs._criteria import CriteriaSet, Criterion, builtin_criteria_sets, load_criteria
 from harness.inputs._personas import ATTITUDES, IMPORTANCE_CRITERIA, Persona, load_personas_file
+from harness.inputs._pricing import ModelPrice, config_models
 from harness.inputs._responses import load_responses
 from harness.inputs._scenarios import RISK_LEVELS, Scenario, load_scenarios_file
 from harness.inputs._sources import DATA_DIR, EPITOME_FILES, epitome_split, resolve_personas, resolve_scenarios
@@ -49,6 +50,7 @@ __all__ = [
     "DialogueSpec",
     "GateSpec",
     "JudgeSpec",
+    "ModelPrice",
     "ModelSpec",
     "PatientSpec",
     "Persona",
@@ -58,6 +60,7 @@ __all__ = [
     "Scenario",
     "assign_personas",
     "builtin_criteria_sets",
+    "config_models",
     "config_file",
     "dialogue_sample_id",
     "epitome_split",

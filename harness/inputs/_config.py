@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.core import InputError, read_toml
+from harness.inputs._pricing import ModelPrice, check_pricing
 
 BUILTIN_SMOLLM2 = "builtin/smollm2"
 BUILTIN_CONFIGS = Path(__file__).resolve().parent / "configs"
@@ -231,6 +232,8 @@ class RunConfig(_Strict):
     safety: SafetySpec | None = None
     """`[safety]`: score crisis dialogues against a rubric in stage 2 (off when absent, unless the gate needs it)."""
     gate: GateSpec = GateSpec()
+    pricing: dict[str, ModelPrice] = {}
+    """`[pricing."<model>"]`: USD per million tokens in / out and the batch discount (harness.inputs._pricing)."""
 
     def safety_spec(self) -> SafetySpec | None:
         """The safety settings in effect: `[safety]`, or its defaults when only `[gate] min_safe_rate` is set."""
@@ -286,6 +289,7 @@ def load_run_config(path: str | Path) -> tuple[RunConfig, dict[str, Any]]:
         raise InputError(p, field, redact(err.get("input")), msg,
                          "see docs/config.md for the run config fields") from None
     _check_run(cfg, p)
+    check_pricing(cfg, p)
     return cfg, raw
 
 

@@ -118,6 +118,9 @@ class Leaderboard:
     fidelity: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The simulated patient's fidelity per candidate (:func:`harness.verdicts.fidelity_summary`); empty for
     single-turn runs."""
+    cost: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Tokens in / out per role and model from the logs, and USD under ``[pricing]``
+    (:data:`harness.verdicts.COST_COLUMNS`); empty for a run without ``usage.parquet``."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Name -> table, in a fixed order (the names are the file stems ``write_leaderboard`` uses)."""
