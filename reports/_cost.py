@@ -10,7 +10,7 @@ import math
 
 import pandas as pd
 
-from harness.verdicts import fmt_usd
+from harness.inputs import format_usd
 from reports._data import RunData
 from reports._escape import Safe
 from reports._html import el
@@ -37,11 +37,11 @@ def cost_section(data: RunData) -> Safe:
                _td(f"{int(r.input_tokens):,}", int(r.input_tokens), class_="num"),
                _td(f"{int(r.output_tokens):,}", int(r.output_tokens), class_="num"),
                _td("batch" if r.batch else "online"),
-               _td(fmt_usd(float(r.cost_usd)), None if math.isnan(r.cost_usd) else float(r.cost_usd), class_="num"))
+               _td(format_usd(float(r.cost_usd)), None if math.isnan(r.cost_usd) else float(r.cost_usd), class_="num"))
             for r in cost.itertuples(index=False)]
     priced = cost["cost_usd"].dropna()
     total = (f"Total: {int(cost['input_tokens'].sum()):,} input and {int(cost['output_tokens'].sum()):,} output "
-             f"tokens; {fmt_usd(float(priced.sum())) if len(priced) else 'no price'}"
+             f"tokens; {format_usd(float(priced.sum())) if len(priced) else 'no price'}"
              + ("" if len(priced) == len(cost) else f" for the {len(priced)} priced of {len(cost)} rows") + ".")
     lede = ("Token counts are the providers' own, recorded by inspect in the run's logs; a call answered from the "
             "run's cache is not sent and costs nothing. Dollars come from the config's [pricing] table (USD per "

@@ -36,6 +36,9 @@ class ModelSpec(_Strict):
     top_p: float | None = None
     max_tokens: int | None = Field(default=None, gt=0)
     seed: int | None = None
+    batch: bool = False
+    """Send this model's calls through the provider's batch API (about half the price, results within hours):
+    `BATCH_PROVIDERS` only. Same outputs, so not part of the cache scope (`spec_hash`)."""
 
     @model_validator(mode="after")
     def _check(self) -> ModelSpec:
@@ -46,6 +49,7 @@ class ModelSpec(_Strict):
                 raise ValueError(f"model_args.{key} looks like a secret; secrets are never read from configs "
                                  "(they would be copied into the run directory): set the provider's environment "
                                  "variable instead, e.g. OPENAI_API_KEY")
+        check_batch(self.model, self.batch)
         if self.model.startswith("openai/") and self.base_url:
             raise ValueError("a local or third-party OpenAI-compatible server must use "
                              "'openai-api/<service>/<model>' (inspect sends unknown openai/ names to the "
@@ -54,11 +58,20 @@ class ModelSpec(_Strict):
 
     def spec_hash(self) -> str:
         """Hash of everything that changes this model's outputs (cache scope)."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        blob = json.dumps(self.model_dump(mode="json", exclude={"batch"}), sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 STRUCTURED_PROVIDERS = ("openai", "openai-api", "vllm", "google", "mistral", "sglang")
+BATCH_PROVIDERS = ("openai", "anthropic", "google", "grok", "together")
+"""Providers whose inspect model API has a batch mode (`GenerateConfig(batch=...)`)."""
+
+
+def check_batch(model: str, batch: bool) -> None:
+    """`batch = true` needs a provider with a batch API (`BATCH_PROVIDERS`)."""
+    if batch and model.split("/")[0] not in BATCH_PROVIDERS:
+        raise ValueError(f"batch = true needs a provider with a batch API ({', '.join(BATCH_PROVIDERS)}), not "
+                         f"{model.split('/')[0]!r}: set batch = false for this model")
 
 
 class PatientSpec(ModelSpec):
@@ -128,6 +141,8 @@ class CandidateSpec(_Strict):
     top_p: float | None = None
     max_tokens: int | None = Field(default=256, gt=0)
     seed: int | None = 0
+    batch: bool = False
+    """The provider's batch API for this candidate's calls (`ModelSpec.batch`)."""
 
     @model_validator(mode="after")
     def _one_source(self) -> CandidateSpec:
@@ -140,11 +155,12 @@ class CandidateSpec(_Strict):
     def as_model(self) -> ModelSpec:
         assert self.model is not None
         return ModelSpec(model=self.model, base_url=self.base_url, model_args=self.model_args,
-                         temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens, seed=self.seed)
+                         temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens, seed=self.seed,
+                         batch=self.batch)
 
     def spec_hash(self) -> str:
         """Hash of what changes the judge's answers (cache scope); `exclude_flagged` only selects what is judged."""
-        blob = json.dumps(self.model_dump(mode="json", exclude={"exclude_flagged"}), sort_keys=True)
+        blob = json.dumps(self.model_dump(mode="json", exclude={"exclude_flagged", "batch"}), sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

@@ -11,6 +11,7 @@ A model without a price is counted in tokens only; its dollars are shown as unkn
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,3 +59,10 @@ def check_pricing(cfg: RunConfig, path: Path) -> None:
         if key not in known:
             raise InputError(path, f"pricing.{key}", key, "names no model of this config (candidates, patient, "
                              "judge)", f"use one of {sorted(known)}, quoted: [pricing.\"provider/model\"]")
+
+
+def format_usd(x: float | None) -> str:
+    """Dollars as text: ``$12.34``, ``$0.0012`` for small sums, ``no price`` for None or NaN (never shown as $0)."""
+    if x is None or math.isnan(x):
+        return "no price"
+    return f"${x:,.2f}" if x >= 0.01 or x == 0 else f"${x:.4f}"

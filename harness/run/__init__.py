@@ -7,7 +7,17 @@ either of them in one process or sharded over worker processes. May import: ``ta
 ``harness.reward_heads``, ``harness.inputs``, ``harness.stats``, ``harness.core``.
 """
 
-from harness.run._estimate import HARNESS_CPU_PER_CALL_S, dry_run, stage2_seconds
+from harness.run._estimate import (
+    CHARS_PER_TOKEN,
+    HARNESS_CPU_PER_CALL_S,
+    JUDGE_VERDICT_TOKENS,
+    MESSAGE_OVERHEAD_TOKENS,
+    RoleCalls,
+    cost_lines,
+    dry_run,
+    estimate,
+    stage2_seconds,
+)
 from harness.run._local_models import build_model, ensure_smollm2, theraeval_home
 from harness.run._plan import (
     IndexEntry,
@@ -52,7 +62,11 @@ from harness.run._stage2 import (
 from harness.run._workers import shard_ids, shard_units, split_connections
 
 __all__ = [
+    "CHARS_PER_TOKEN",
     "HARNESS_CPU_PER_CALL_S",
+    "JUDGE_VERDICT_TOKENS",
+    "MESSAGE_OVERHEAD_TOKENS",
+    "RoleCalls",
     "IndexEntry",
     "InspectBatchJudge",
     "Pair",
@@ -68,9 +82,11 @@ __all__ = [
     "adaptive_schedule",
     "build_model",
     "check_safety",
+    "cost_lines",
     "difference_variance",
     "dry_run",
     "ensure_smollm2",
+    "estimate",
     "eval_options",
     "finished",
     "inspect_batch_judge",

@@ -73,8 +73,9 @@ def build_model(spec: ModelSpec) -> Model:
         if not temperature:
             args.setdefault("do_sample", False)
             temperature = None
+    # batch = true: the provider's batch API (inspect's batchers; docs/scale-out.md); None leaves inspect's default
     config = GenerateConfig(temperature=temperature, top_p=spec.top_p, max_tokens=spec.max_tokens,
-                            seed=spec.seed)
+                            seed=spec.seed, batch=True if spec.batch else None)
     # One provider instance per distinct (model, base_url, args): candidates and roles on the same local
     # weights share one copy in memory and, for hf, one generation batch queue.
     shared = get_model(name, base_url=spec.base_url, memoize=True, **args)

@@ -22,7 +22,7 @@ from inspect_ai.log import read_eval_log
 from inspect_ai.model import ModelUsage
 
 from harness.core import read_toml
-from harness.inputs import ModelPrice, RunConfig
+from harness.inputs import ModelPrice, RunConfig, format_usd
 from harness.run import safety_logs, stage1_logs, stage2_logs
 
 USAGE_COLUMNS: tuple[str, ...] = ("role", "model", "input_tokens", "output_tokens", "total_tokens",
@@ -114,13 +114,6 @@ def cost_table(usage: pd.DataFrame, cfg: RunConfig | None) -> pd.DataFrame:
                                                                   "price_output": "float64", "cost_usd": "float64"})
 
 
-def fmt_usd(x: float) -> str:
-    """Dollars as text: ``$12.34``, ``$0.0012`` for small sums, ``no price`` for NaN (never shown as zero)."""
-    if math.isnan(x):
-        return "no price"
-    return f"${x:,.2f}" if x >= 0.01 or x == 0 else f"${x:.4f}"
-
-
 def format_cost(cost: pd.DataFrame) -> list[str]:
     """Text lines of a cost table: tokens in/out per role and model, dollars where priced, and the total."""
     if cost.empty:
@@ -132,9 +125,9 @@ def format_cost(cost: pd.DataFrame) -> list[str]:
     for r in cost.itertuples():
         mode = " (batch)" if r.batch else ""
         lines.append(f"  {f'{r.role} / {r.model}':<{width}}  {r.input_tokens:>12,}  {r.output_tokens:>12,}  "
-                     f"{fmt_usd(r.cost_usd):>10}{mode}")
+                     f"{format_usd(r.cost_usd):>10}{mode}")
     priced = cost["cost_usd"].dropna()
-    total = fmt_usd(float(priced.sum())) if len(priced) else "no price"
+    total = format_usd(float(priced.sum())) if len(priced) else "no price"
     part = "" if len(priced) == len(cost) else f" (priced rows only; {len(cost) - len(priced)} unpriced)"
     tok_in, tok_out = int(cost["input_tokens"].sum()), int(cost["output_tokens"].sum())
     lines.append(f"  {'total':<{width}}  {tok_in:>12,}  {tok_out:>12,}  {total:>10}{part}")
