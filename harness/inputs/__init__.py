@@ -7,8 +7,8 @@ them up front (one :class:`~harness.core.InputError` per problem). Writes: only 
 """
 
 from harness.inputs._assignment import assign_personas, dialogue_sample_id
+from harness.inputs._batch import BATCH_PROVIDERS, BatchSpec
 from harness.inputs._config import (
-    BATCH_PROVIDERS,
     BUILTIN_CONFIGS,
     BUILTIN_SMOLLM2,
     STRUCTURED_PROVIDERS,
@@ -45,6 +45,7 @@ __all__ = [
     "RISK_LEVELS",
     "STRUCTURED_PROVIDERS",
     "SURVEY_COLUMNS",
+    "BatchSpec",
     "CandidateSpec",
     "CriteriaSet",
     "Criterion",

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.core import InputError, read_toml
+from harness.inputs._batch import BatchSpec, check_batch
 from harness.inputs._pricing import ModelPrice, check_pricing
 
 BUILTIN_SMOLLM2 = "builtin/smollm2"
@@ -36,9 +37,10 @@ class ModelSpec(_Strict):
     top_p: float | None = None
     max_tokens: int | None = Field(default=None, gt=0)
     seed: int | None = None
-    batch: bool = False
+    batch: bool | BatchSpec = False
     """Send this model's calls through the provider's batch API (about half the price, results within hours):
-    `BATCH_PROVIDERS` only. Same outputs, so not part of the cache scope (`spec_hash`)."""
+    `true` or a table of `BatchSpec` settings; `BATCH_PROVIDERS` only. Same outputs, so not part of the cache scope
+    (`spec_hash`)."""
 
     @model_validator(mode="after")
     def _check(self) -> ModelSpec:
@@ -63,16 +65,6 @@ class ModelSpec(_Strict):
 
 
 STRUCTURED_PROVIDERS = ("openai", "openai-api", "vllm", "google", "mistral", "sglang")
-BATCH_PROVIDERS = ("openai", "anthropic", "google", "grok", "together")
-"""Providers whose inspect model API has a batch mode (`GenerateConfig(batch=...)`)."""
-
-
-def check_batch(model: str, batch: bool) -> None:
-    """`batch = true` needs a provider with a batch API (`BATCH_PROVIDERS`)."""
-    if batch and model.split("/")[0] not in BATCH_PROVIDERS:
-        raise ValueError(f"batch = true needs a provider with a batch API ({', '.join(BATCH_PROVIDERS)}), not "
-                         f"{model.split('/')[0]!r}: set batch = false for this model")
-
 
 class PatientSpec(ModelSpec):
     """The patient simulator role."""
@@ -141,7 +133,7 @@ class CandidateSpec(_Strict):
     top_p: float | None = None
     max_tokens: int | None = Field(default=256, gt=0)
     seed: int | None = 0
-    batch: bool = False
+    batch: bool | BatchSpec = False
     """The provider's batch API for this candidate's calls (`ModelSpec.batch`)."""
 
     @model_validator(mode="after")

@@ -140,11 +140,11 @@ def _stage1_calls(plan: RunPlan, fraction: float) -> list[RoleCalls]:
                     pat[slot] += n_tries * _tok(sum(len(m) for _, m in msgs), len(msgs))
                     pat[slot + 1] += n_tries * len(follow) / CHARS_PER_TOKEN
         out.append(RoleCalls(f"candidate {c.name}", c.model, len(dialogues) * turns, tot[0], tot[1], tot[2], tot[3],
-                             batch=bool(getattr(c, "batch", False))))
+                             batch=c.batch is not False))
         pat_calls += len(dialogues) * (turns - 1) * tries
     if patient is not None and pat_calls:
         out.append(RoleCalls("patient", patient.model, pat_calls, pat[0], pat[1], pat[2], pat[3],
-                             batch=bool(getattr(patient, "batch", False))))
+                             batch=patient.batch is not False))
     return out
 
 
@@ -181,7 +181,7 @@ def _judge_calls(plan: RunPlan, fraction: float, granularity: str) -> RoleCalls 
     n_calls = len(comparisons) * orders * len(wrap)
     tot[1], tot[3] = n_calls * min(verdict, j_max), n_calls * (1 if j.kind == "logprob" else j_max)
     return RoleCalls("judge", j.model, pairs * n_calls, pairs * tot[0], pairs * tot[1], pairs * tot[2],
-                     pairs * tot[3], batch=bool(getattr(j, "batch", False)))
+                     pairs * tot[3], batch=j.batch is not False)
 
 
 def _done_fraction(logs: Iterable[Path], scope: str, planned: set[str]) -> float:

@@ -95,9 +95,9 @@ def role_batch(cfg: RunConfig | None, role: str, model: str) -> bool:
     if cfg is None:
         return False
     if role == "candidate":
-        return any(bool(getattr(c, "batch", False)) for c in cfg.candidates if c.model == model)
+        return any(c.batch is not False for c in cfg.candidates if c.model == model)
     spec = cfg.patient if role == "patient" else cfg.judge
-    return bool(getattr(spec, "batch", False)) if spec is not None else False
+    return spec is not None and spec.batch is not False
 
 
 def cost_table(usage: pd.DataFrame, cfg: RunConfig | None) -> pd.DataFrame:

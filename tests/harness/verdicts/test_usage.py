@@ -49,10 +49,8 @@ def test_cost_uses_the_price_table_and_batch_discount(clean_run: CleanRun) -> No
     assert STAGE2_SERVER_CALLS == 36
     assert math.isclose(row.cost_usd, STAGE2_SERVER_CALLS * (10 * 2.5 + 5 * 10.0) / 1e6)
     assert cost[cost["model"] != judge]["cost_usd"].isna().all()  # unpriced: unknown, never $0
-    batched = cfg.judge.model_copy(update={"batch": True}) if "batch" in type(cfg.judge).model_fields else None
-    if batched is not None:
-        half = cost_table(usage, priced.model_copy(update={"judge": batched}))
-        assert math.isclose(half[half["model"] == judge].iloc[0].cost_usd, row.cost_usd / 2)
+    half = cost_table(usage, priced.model_copy(update={"judge": cfg.judge.model_copy(update={"batch": True})}))
+    assert math.isclose(half[half["model"] == judge].iloc[0].cost_usd, row.cost_usd / 2)
     text = "\n".join(format_cost(cost))
     assert "$0.0027" in text and "no price" in text and "(priced rows only; 4 unpriced)" in text
 
