@@ -77,9 +77,10 @@ def build_model(spec: ModelSpec) -> Model:
     batch = (BatchConfig(**spec.batch.model_dump()) if not isinstance(spec.batch, bool) else True if spec.batch
              else None)
     if batch is not None:
-        from harness.run._batch import guard_openai_batch_errors
+        from harness.run._batch import guard_openai_batch_errors, journal_openai_batches
 
         guard_openai_batch_errors()  # a failed batch item must not fail (and re-send) its whole batch
+        journal_openai_batches()  # a resumed run collects the batches an earlier (killed) process submitted
     config = GenerateConfig(temperature=temperature, top_p=spec.top_p, max_tokens=spec.max_tokens,
                             seed=spec.seed, batch=batch)
     # One provider instance per distinct (model, base_url, args): candidates and roles on the same local

@@ -52,3 +52,41 @@ def test_judge_in_batch_mode(batch_srv: FakeBatchServer, tmp_path: Path) -> None
     again = pd.read_parquet(run / "verdicts.parquet")
     cols = ["candidate_a", "candidate_b", "scenario_id", "criterion", "order", "verdict"]
     assert again[cols].equals(verdicts[cols])
+
+
+def test_a_run_killed_with_batches_in_flight_collects_them_on_resume(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from tests.support.faults import theraeval_exe
+
+    with fake_batch_server(delay=4.0) as srv:
+        monkeypatch.setenv("OPENAI_BASE_URL", srv.url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-batch-not-secret")
+        cfg = write_config(tmp_path, judge="openai/gpt-4o-mini", extra=BATCH, personas_per_scenario=1,
+                           data='criteria_ids = ["empathy", "safety"]')
+        calls = 3 * len(SCENARIOS) * 2 * 2
+        proc = subprocess.Popen([theraeval_exe(), "run", str(cfg), "--display", "none"], env=dict(os.environ),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:  # every judge request submitted in a batch, none answered yet
+                with srv.lock:
+                    submitted = sum(len(srv.files[b["input_file_id"]].splitlines()) for b in srv.batches.values())
+                if submitted >= calls:
+                    break
+                time.sleep(0.1)
+            assert submitted == calls and srv.answered == []
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)  # the whole run, mid-batch
+            proc.wait()
+        batches = len(srv.batches)
+        assert (tmp_path / "runs" / "t" / "cache" / "theraeval-batches.jsonl").is_file()
+        assert run_in_process("run", str(cfg), "--display", "none") == 0  # resume: waits for the old batches
+        assert len(srv.batches) == batches  # no new batch: every request was in one the killed run submitted
+        answered = [str(b) for b in srv.answered]
+        assert len(answered) == len(set(answered)) == calls and srv.online == []
+        assert len(pd.read_parquet(tmp_path / "runs" / "t" / "verdicts.parquet")) == calls
