@@ -188,7 +188,8 @@ class RunSpec(_Strict):
     """Stage-2 processes sharing `max_connections` (`harness.run._workers`): about one per free core for API judges
     at 32+ connections, where one process runs out of CPU before the connections are busy."""
     log_realtime: bool = True
-    """inspect's live sample buffer (live `inspect view`, crash recovery); off saves 15-20% of the CPU per call."""
+    """inspect's live sample buffer (live `inspect view`, crash recovery); off saves 15-20% of the CPU per call. Unset:
+    on in stage 1, off in stage 2 (harness.run._stage2.judge_here)."""
 
     @model_validator(mode="after")
     def _connection_per_worker(self) -> RunSpec:
