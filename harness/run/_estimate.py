@@ -28,8 +28,9 @@ from harness.run._plan import RunPlan
 from scorers import CLINICAL_SYSTEM, Turn, all_criteria_prompt, per_criterion_prompt, render_pair
 from tasks import DEFAULT_SYSTEM_PROMPT
 
-HARNESS_CPU_PER_CALL_S = 0.008
-"""CPU seconds one harness process spends per model call (6.6-9.5 ms measured; benchmarks/README.md)."""
+HARNESS_CPU_PER_CALL_S = 0.014
+"""CPU seconds one harness process spends per judge call (13.7 ms measured with stage 2's default log_realtime off,
+16-17 ms with it on; benchmarks/README.md, *Judge throughput re-measured*)."""
 CHARS_PER_TOKEN = 4.0
 """Characters per token for English text (OpenAI's rule of thumb; tokenizers differ by some 10-20%)."""
 MESSAGE_OVERHEAD_TOKENS = 4
