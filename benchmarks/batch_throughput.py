@@ -16,12 +16,11 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import resource
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from _bench import THERAPEUTIC, header, timed, write_config, write_scenarios
+from _bench import THERAPEUTIC, cpu_seconds, header, timed, write_config, write_scenarios
 
 from harness.testing import bench_server
 
@@ -35,11 +34,6 @@ def _serve(delay: float, conn: Any) -> None:
         conn.send(srv.url)
         while True:
             time.sleep(3600)
-
-
-def cpu_seconds() -> float:
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    return me.ru_utime + me.ru_stime
 
 
 def main() -> None:
@@ -79,10 +73,10 @@ def main() -> None:
                 stage1(plan, display="none")
                 server.set_latency(args.latency)
                 server.reset()
-                cpu0 = cpu_seconds()
+                cpu0 = cpu_seconds(children=False)
                 with timed() as wall:
                     stage2(plan, display="none")
-                cpu = cpu_seconds() - cpu0
+                cpu = cpu_seconds(children=False) - cpu0
                 n = args.samples * 2 * len(criteria)
                 if mode == "online":
                     assert server.stats()["calls"].get("judge", 0) == n

@@ -23,7 +23,7 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from harness.testing._fake_openai import _reply
+from harness.testing._fake_openai import _reply, serving
 
 
 def _completion(body: dict[str, Any], n: int) -> dict[str, Any]:
@@ -131,6 +131,18 @@ class FakeBatchServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
 
+    def reset(self, delay: float | None = None, fail_items: int | None = None) -> None:
+        """Forget every file, batch and call (and set new fault settings): one server serves a whole test session,
+        because inspect keeps one provider per model name in a process, bound to the base URL it first saw."""
+        with self.lock:
+            self.files.clear()
+            self.batches.clear()
+            self.answered.clear()
+            self.failed.clear()
+            self.online.clear()
+            self.delay = self.delay if delay is None else delay
+            self.fail_items = self.fail_items if fail_items is None else fail_items
+
     def _complete(self, batch: dict[str, Any]) -> None:
         """Answer every item of a batch (under the lock): the output file, and an error file for failed items."""
         ok: list[str] = []
@@ -165,11 +177,5 @@ class FakeBatchServer(ThreadingHTTPServer):
 def fake_batch_server(delay: float = 0.5, fail_items: int = 0) -> Iterator[FakeBatchServer]:
     """A running :class:`FakeBatchServer` (batches complete `delay` seconds after creation; the first
     `fail_items` distinct requests fail once)."""
-    server = FakeBatchServer(delay, fail_items)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(FakeBatchServer(delay, fail_items)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()

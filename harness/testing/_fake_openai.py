@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
 from scorers import fenced_pair
 
@@ -68,9 +68,12 @@ class FakeOpenAI(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
 
 
+S = TypeVar("S", bound=ThreadingHTTPServer)
+
+
 @contextmanager
-def fake_openai() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI()
+def serving(server: S) -> Iterator[S]:
+    """`server` answering in a daemon thread until the block ends (then shut down and closed)."""
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
@@ -78,3 +81,9 @@ def fake_openai() -> Iterator[FakeOpenAI]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def fake_openai() -> Iterator[FakeOpenAI]:
+    with serving(FakeOpenAI()) as server:
+        yield server
