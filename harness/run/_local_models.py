@@ -13,6 +13,7 @@ from inspect_ai.model import GenerateConfig, Model, get_model
 
 from harness.core import InputError
 from harness.inputs import BUILTIN_SMOLLM2, ModelSpec
+from harness.run._answered import RecordedModel
 
 logger = logging.getLogger(__name__)
 
@@ -78,4 +79,4 @@ def build_model(spec: ModelSpec) -> Model:
     # One provider instance per distinct (model, base_url, args): candidates and roles on the same local
     # weights share one copy in memory and, for hf, one generation batch queue.
     shared = get_model(name, base_url=spec.base_url, memoize=True, **args)
-    return Model(shared.api, config, model_args=args)
+    return RecordedModel(shared.api, config, model_args=args)  # refusals answered once too (_answered.py)
