@@ -1,20 +1,27 @@
-"""Foundations every stage uses: the input error, the JSONL reader, atomic writes and log locations.
+"""Foundations every stage uses: the input error, the JSONL reader, atomic writes, log locations and SIGINT/SIGTERM
+handling (a write in progress finishes first).
 
 Reads and writes nothing by itself. May import: the standard library and pandas only (no theraeval package).
 """
 
 from harness.core._errors import InputError
-from harness.core._files import atomic_write_parquet, atomic_write_text, local_path
+from harness.core._files import atomic_write_parquet, atomic_write_text, local_path, user_file
+from harness.core._interrupt import RESUME_HINT, Interrupted, on_interrupt, uninterrupted
 from harness.core._jsonl import iter_jsonl
 from harness.core._toml import builtin_or_path, content_hash, read_toml
 
 __all__ = [
     "InputError",
+    "Interrupted",
+    "RESUME_HINT",
     "atomic_write_parquet",
     "atomic_write_text",
     "builtin_or_path",
     "content_hash",
     "iter_jsonl",
     "local_path",
+    "on_interrupt",
     "read_toml",
+    "uninterrupted",
+    "user_file",
 ]

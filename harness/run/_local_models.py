@@ -58,6 +58,18 @@ def ensure_smollm2() -> Path:
     return target
 
 
+KEYLESS = "unused"
+"""The API key sent to a server that takes none (`api_key_env = "none"`): OpenAI clients insist on some key."""
+
+
+def _api_key(spec: ModelSpec) -> str | None:
+    """The key named by `api_key_env` (read from the environment), the placeholder for `"none"`, or None: the
+    provider reads its own variable."""
+    if spec.api_key_env is None:
+        return None
+    return KEYLESS if spec.api_key_env == "none" else os.environ.get(spec.api_key_env)
+
+
 def build_model(spec: ModelSpec) -> Model:
     """An inspect Model for a spec, with its generation settings bound to it.
 
@@ -78,5 +90,5 @@ def build_model(spec: ModelSpec) -> Model:
                             seed=spec.seed)
     # One provider instance per distinct (model, base_url, args): candidates and roles on the same local
     # weights share one copy in memory and, for hf, one generation batch queue.
-    shared = get_model(name, base_url=spec.base_url, memoize=True, **args)
+    shared = get_model(name, base_url=spec.base_url, api_key=_api_key(spec), memoize=True, **args)
     return RecordedModel(shared.api, config, model_args=args)  # refusals answered once too (_answered.py)

@@ -34,6 +34,7 @@ from harness.inputs import (
     resolve_scenarios,
 )
 from harness.run._endpoints import check_endpoints
+from harness.run._preflight import check_api_keys, check_model_args, keep_local_models_offline
 
 Pair = tuple[str, str]
 """Two candidate names, the first one earlier in the config."""
@@ -90,8 +91,10 @@ def plan_run(config_path: str | Path) -> RunPlan:
     """Load and validate the config and every file it points at; nothing is written."""
     path = config_file(config_path).resolve()
     cfg, _ = load_run_config(path)
+    keep_local_models_offline(cfg)  # before anything loads transformers (harness/run/_preflight.py)
     base = path.parent
     scenarios = resolve_scenarios(cfg.data.scenarios, base)
+    all_ids = [s.id for s in scenarios]
     if cfg.data.scenario_ids is not None:
         by_id = {s.id: s for s in scenarios}
         missing = [i for i in cfg.data.scenario_ids if i not in by_id]
@@ -111,7 +114,7 @@ def plan_run(config_path: str | Path) -> RunPlan:
     plan = RunPlan(cfg, path, run_dir, scenarios, personas, criteria)
     for c in cfg.candidates:
         if c.responses is not None:
-            load_responses(plan.responses_path(c), [s.id for s in scenarios])
+            load_responses(plan.responses_path(c), [s.id for s in scenarios], all_ids)
     if cfg.judge.kind == "rm":
         from scorers import load_reward_judge
 
@@ -119,6 +122,8 @@ def plan_run(config_path: str | Path) -> RunPlan:
     from harness.run._safety import check_safety  # [safety] / [gate] min_safe_rate (docs/safety.md)
 
     check_safety(plan)
+    check_model_args(cfg, path)
+    check_api_keys(cfg, path)
     check_endpoints(cfg, path)
     return plan
 
