@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 from harness.core import InputError
 from harness.inputs import BUILTIN_SMOLLM2, ModelSpec, RunConfig
+from harness.run._preflight import run_models
 
 
 def endpoint_url(spec: ModelSpec) -> tuple[str, str] | None:
@@ -58,14 +59,8 @@ def check_endpoints(cfg: RunConfig, config_path: Path, timeout: float = 3.0) -> 
 
     Raises InputError for the first unknown provider or server that does not answer.
     """
-    specs: list[tuple[str, ModelSpec]] = [(f"candidates[{i}](name={c.name})", c.as_model())
-                                          for i, c in enumerate(cfg.candidates) if c.model]
-    if cfg.judge.kind != "rm":
-        specs.append(("judge", cfg.judge))
-    if cfg.patient is not None and cfg.dialogue.turns > 1:
-        specs.append(("patient", cfg.patient))
     providers = known_providers()
-    for field, spec in specs:
+    for field, spec in run_models(cfg):
         _check_provider(spec, field, config_path, providers)
         found = endpoint_url(spec)
         if found is None:

@@ -57,8 +57,9 @@ _NOT_IN_CONFIGS = {"http_client", "admin_api_key", "webhook_secret", "workload_i
 """Client arguments a config cannot give: an object, or credentials (refused as secrets anyway)."""
 
 
-def _specs(cfg: RunConfig) -> list[tuple[str, ModelSpec]]:
-    """(config field, spec) of every model the run calls."""
+def run_models(cfg: RunConfig) -> list[tuple[str, ModelSpec]]:
+    """(config field, spec) of every model the run calls (candidates with a model, the judge unless reward heads,
+    the patient in multi-turn runs)."""
     specs: list[tuple[str, ModelSpec]] = [(f"candidates[{i}](name={c.name})", c.as_model())
                                           for i, c in enumerate(cfg.candidates) if c.model]
     if cfg.judge.kind != "rm":
@@ -110,7 +111,7 @@ def accepted_model_args(provider: str) -> set[str] | None:
 
 def check_model_args(cfg: RunConfig, config_path: Path) -> None:
     """Every model's `model_args` are ones its provider takes (an unknown one is an InputError listing them)."""
-    for field, spec in _specs(cfg):
+    for field, spec in run_models(cfg):
         if not spec.model_args:
             continue
         accepted = accepted_model_args(_provider(spec))
@@ -138,7 +139,7 @@ def key_variables(spec: ModelSpec) -> tuple[str, ...]:
 
 def check_api_keys(cfg: RunConfig, config_path: Path) -> None:
     """Every model that needs an API key finds one in the environment (never the value: only its presence)."""
-    for field, spec in _specs(cfg):
+    for field, spec in run_models(cfg):
         names = key_variables(spec)
         if names and not any(os.environ.get(n) for n in names):
             raise InputError(config_path, f"{field}.model", spec.model,
@@ -159,7 +160,7 @@ def needs_hub(spec: ModelSpec) -> bool:
 
 def keep_local_models_offline(cfg: RunConfig) -> bool:
     """Offline mode for this process unless a model of the run needs the hub; True when it was set."""
-    if any(needs_hub(spec) for _, spec in _specs(cfg)):
+    if any(needs_hub(spec) for _, spec in run_models(cfg)):
         return False
     for var in OFFLINE_VARIABLES:
         os.environ[var] = "1"

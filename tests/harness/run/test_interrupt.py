@@ -1,5 +1,6 @@
 """SIGINT / SIGTERM stop `theraeval run` cleanly: the write in progress finishes, the resume hint is printed, the exit
-code is 128 + the signal, and re-running the same command completes the run with the full table."""
+code is 128 + the signal, and re-running the same command completes the run with the full table (whose clinician
+packet key names each item's persona)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ from harness.testing import FaultPlan, FaultServer
 from tests.support.faults import EXPECTED_ROWS, assert_complete, fault_config, leftovers, run_in_process, theraeval_exe
 
 
-@pytest.mark.parametrize(("sig", "code", "after"), [(signal.SIGINT, 130, 6), (signal.SIGTERM, 143, 30)],
+@pytest.mark.parametrize(("sig", "code", "after", "resume"), [(signal.SIGINT, 130, 6, True),
+                                                               (signal.SIGTERM, 143, 30, False)],
                          ids=["SIGINT", "SIGTERM"])
 def test_a_signal_stops_the_run_with_the_resume_hint(fault_srv: FaultServer, tmp_path: Path, sig: int, code: int,
-                                                     after: int) -> None:
+                                                     after: int, resume: bool) -> None:
     fault_srv.reset(FaultPlan(latency_s=0.3))  # slow answers: the signal lands mid-stage (stage 1, then stage 2)
     cfg = fault_config(tmp_path)
     proc = subprocess.Popen([theraeval_exe(), "run", str(cfg), "--display", "none"], env=dict(os.environ),
@@ -41,9 +43,17 @@ def test_a_signal_stops_the_run_with_the_resume_hint(fault_srv: FaultServer, tmp
     assert not (run / "verdicts.parquet").exists()
     assert [p for p in leftovers(run) if p.name.endswith(".tmp")] == []  # our writes completed or never started
 
+    if not resume:  # (one resume is enough: it is the same for both signals)
+        return
     # the same command again resumes and completes
     fault_srv.reset(FaultPlan())
     assert run_in_process("run", str(cfg), "--display", "none") == 0
     df = pd.read_parquet(run / "verdicts.parquet")
     assert len(df) == EXPECTED_ROWS
     assert_complete(df)
+
+    # the clinician packet of this (multi-turn) run: every key row names its dialogue's persona
+    assert run_in_process("packets", str(run), "--n-items", "4") == 0
+    key = pd.read_csv(run / "packets" / "key.csv", dtype=str, keep_default_na=False)
+    personas = set(pd.read_parquet(run / "transcripts.parquet").persona_id)
+    assert len(key) == 4 and "" not in personas and set(key.persona_id) <= personas
