@@ -46,13 +46,18 @@ def _epoch() -> int | None:
     return epoch.get(None)
 
 
-def call_key(model: Model, args: dict[str, Any]) -> str | None:
-    """The key of a call (`args`: `Model.generate`'s bound arguments), or None when it is made without a cache."""
-    config: GenerateConfig = model.config.merge(args["config"])
-    policy = args["cache"] if isinstance(args["cache"], bool | CachePolicy) else config.cache
+def _policy(model: Model, args: dict[str, Any]) -> CachePolicy | None:
+    """The cache policy of a call (`args`: `Model.generate`'s bound arguments) as inspect resolves it; None: none."""
+    given = args["cache"]
+    policy = given if isinstance(given, bool | CachePolicy) else model.config.merge(args["config"]).cache
     if not policy:
         return None
-    policy = policy if isinstance(policy, CachePolicy) else CachePolicy()
+    return policy if isinstance(policy, CachePolicy) else CachePolicy()
+
+
+def call_key(model: Model, args: dict[str, Any], policy: CachePolicy) -> str:
+    """The key of a call made with a cache policy (`args`: `Model.generate`'s bound arguments)."""
+    config: GenerateConfig = model.config.merge(args["config"])
     messages = [ChatMessageUser(content=args["input"])] if isinstance(args["input"], str) else args["input"]
     parts = [
         str(model), model.api.base_url, model.model_args, config.model_dump(exclude=_RUNTIME_FIELDS, mode="json"),
@@ -73,20 +78,21 @@ class RecordedModel(Model):
     async def generate(self, *args: Any, **kwargs: Any) -> ModelOutput:
         bound = _SIGNATURE.bind(self, *args, **kwargs)
         bound.apply_defaults()
-        key = call_key(self, bound.arguments)
-        path = refusal_dir() / f"{key}.json" if key is not None else None
-        if path is not None and path.is_file():
+        policy = _policy(self, bound.arguments)
+        if policy is None:
+            return await super().generate(*args, **kwargs)
+        records = refusal_dir()
+        key = call_key(self, bound.arguments, policy)  # before the call: inspect may change the messages it is given
+        if (records / f"{key}.json").is_file():
             try:
-                return ModelOutput.model_validate_json(path.read_text(encoding="utf-8"))
+                return ModelOutput.model_validate_json((records / f"{key}.json").read_text(encoding="utf-8"))
             except ValueError:
                 pass  # an unreadable record: make the call again
-        if key is None:
-            return await super().generate(*args, **kwargs)
         # shielded: when another call of the sample fails, the sample is cancelled; a call in flight then still
         # completes and is stored (inspect's cache, or the record below), so the retried sample does not repeat it
         with anyio.CancelScope(shield=True):
             output = await super().generate(*args, **kwargs)
-        if path is not None and is_refusal(output):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(path, output.model_dump_json())
+        if is_refusal(output):
+            records.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(records / f"{key}.json", output.model_dump_json())
         return output
