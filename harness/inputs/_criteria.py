@@ -77,7 +77,7 @@ def load_criteria(spec: str | Path) -> CriteriaSet:
             crit = data.get("criteria", [])[loc[1]]
             cid = crit.get("id", "?") if isinstance(crit, dict) else "?"
             field = f"criteria[{loc[1]}] (id={cid}) " + ".".join(str(x) for x in loc[2:])
-        raise InputError(p, field, err.get("input"), err["msg"],
+        raise InputError(p, field, err.get("input"), err["msg"].removeprefix("Value error, "),
                          "each [[criteria]] needs id, name, description, better_when, worse_when") from None
     seen: set[str] = set()
     for c in cs.criteria:

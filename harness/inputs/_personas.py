@@ -150,7 +150,7 @@ def load_personas_file(path: str | Path) -> list[Persona]:
         except ValidationError as e:
             err = e.errors()[0]
             field = ".".join(str(x) for x in err["loc"]) or "persona"
-            raise InputError(p, f"{where} {field}", err.get("input"), err["msg"],
+            raise InputError(p, f"{where} {field}", err.get("input"), err["msg"].removeprefix("Value error, "),
                              "see docs/data-formats.md for the persona fields") from None
         if persona.id in seen:
             raise InputError(p, f"{where} id", persona.id, "duplicate persona id", "give each persona a unique id")

@@ -46,7 +46,7 @@ def _validated(rows: Iterable[tuple[str, dict[str, Any]]], file: str | Path) -> 
             err = e.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or "row"
             raise InputError(
-                file, f"{where} {field}", err.get("input"), err["msg"],
+                file, f"{where} {field}", err.get("input"), err["msg"].removeprefix("Value error, "),
                 f"give every scenario an id, a text and a risk in {RISK_LEVELS}",
             ) from None
         if s.id in seen:
