@@ -94,5 +94,8 @@ class RecordedModel(Model):
             output = await super().generate(*args, **kwargs)
         if is_refusal(output):
             records.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(records / f"{key}.json", output.model_dump_json())
+            try:
+                atomic_write_text(records / f"{key}.json", output.model_dump_json())
+            except FileNotFoundError:  # an identical concurrent call renamed the shared temporary file first
+                pass
         return output
