@@ -14,6 +14,7 @@ from inspect_ai.model import GenerateConfig, Model, get_model
 from harness.core import InputError
 from harness.inputs import BUILTIN_SMOLLM2, ModelSpec
 from harness.run._answered import RecordedModel
+from harness.run._preflight import offline_for_local_model
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ def build_model(spec: ModelSpec) -> Model:
     `builtin/smollm2` becomes `hf/local` on the converted folder. For hf models, temperature 0 means
     greedy decoding (transformers rejects temperature 0 with sampling on).
     """
+    offline_for_local_model(spec)  # never a model hub for a local model (harness/run/_preflight.py)
     name, args = spec.model, dict(spec.model_args)
     if name == BUILTIN_SMOLLM2:
         name = "hf/local"

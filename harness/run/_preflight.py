@@ -158,13 +158,32 @@ def needs_hub(spec: ModelSpec) -> bool:
         and name != "local"
 
 
+_HUB_WANTED: list[bool] = []
+"""Set when a run planned in this process has a model from the hub: local models then leave the mode alone."""
+
+
 def keep_local_models_offline(cfg: RunConfig) -> bool:
     """Offline mode for this process unless a model of the run needs the hub; True when it was set."""
     if any(needs_hub(spec) for _, spec in run_models(cfg)):
+        _HUB_WANTED.append(True)
         return False
+    go_offline()
+    return True
+
+
+def offline_for_local_model(spec: ModelSpec) -> None:
+    """Offline mode when `spec` is a local Hugging Face model (`builtin/smollm2`, `hf/...` on a local path), for the
+    commands that build models without planning a run (`judges validate`, `preferences collect`); not when a run of
+    this process needs the hub."""
+    if (spec.model == BUILTIN_SMOLLM2 or spec.model.startswith("hf/")) and not needs_hub(spec) and not _HUB_WANTED:
+        go_offline()
+
+
+def go_offline() -> None:
+    """HF_HUB_OFFLINE, TRANSFORMERS_OFFLINE and HF_DATASETS_OFFLINE for this process (huggingface_hub reads them
+    once, at import: when it is already imported its constant is switched too)."""
     for var in OFFLINE_VARIABLES:
         os.environ[var] = "1"
     hub = sys.modules.get("huggingface_hub.constants")
     if hub is not None:  # already imported (it reads the variables once): switch it too
         hub.HF_HUB_OFFLINE = True  # type: ignore[attr-defined]
-    return True
