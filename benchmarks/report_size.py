@@ -5,7 +5,7 @@ lengths and non-repeating judge rationales), writes its leaderboard tables, rend
 it from file:// in headless Chromium (selenium + /usr/bin/chromedriver; scripts/install-browser.sh) and
 reports sizes and timings: DOMContentLoaded, first leaderboard row (a performance mark set by the page's
 script right after the table), first plot and all plots drawn, and the transcript browser (index + first
-page, next page, a filter).
+page, next page, a filter, a full-text search).
 
     python benchmarks/report_size.py                       # 10 x 7 x 600, 3 browser loads
     python benchmarks/report_size.py --scenarios 60 --loads 1 --out /tmp/bench
@@ -181,8 +181,23 @@ def measure_browser(index: Path, loads: int) -> dict[str, float]:
                 WebDriverWait(driver, 60).until(lambda d, b=before: mark(d, "theraeval:transcripts-page") > b)
                 got[key] = mark(driver, "theraeval:transcripts-page") - t0
             got["cards_on_page"] = len(driver.find_elements(By.CSS_SELECTOR, "#tb-list article.cmp"))
+            # full-text search: a phrase found nowhere scans every scenario file (the worst case); the first search
+            # loads the files, a second one reads them from memory
+            for key, phrase in (("search_cold_no_match", "zzqx no such phrase"), ("search_warm_no_match",
+                                                                                  "zzqx still nothing"),
+                                ("search_warm_rationale_word", "rapport")):
+                before = int(driver.execute_script("return performance.getEntriesByName('theraeval:search-done')"
+                                                   ".length"))
+                t0 = driver.execute_script(f"window.theraevalReport.search({json.dumps(phrase)}); "
+                                           "return performance.now();")
+                WebDriverWait(driver, 120).until(lambda d, b=before: d.execute_script(
+                    "return performance.getEntriesByName('theraeval:search-done').length") > b)
+                got[key] = mark(driver, "theraeval:search-done") - t0
+            got["search_matches"] = float(driver.execute_script(
+                "var t = document.querySelector('.tb-status').textContent; var m = / (\\d+) matching/.exec(t); "
+                "return m ? Number(m[1]) : -1;"))
             got["plots"] = len(driver.find_elements(By.CSS_SELECTOR, ".plot.js-plotly-plot"))
-            got["js_heap_mb"] = float(driver.execute_script(
+            got["js_heap_mb_after_search"] = float(driver.execute_script(
                 "return performance.memory ? performance.memory.usedJSHeapSize / 1048576 : -1;"))
             severe = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
             if severe:
@@ -237,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
           f"({total / verdicts:.1f}x verdicts.parquet + transcripts.parquet = {verdicts / mb:.1f} MiB)")
     print(f"  index.html {_size(index) / 1024:.0f} KiB; page before plotly (html + js + css) {initial / 1024:.0f} KiB; "
           f"plotly.min.js {plotly_js / mb:.1f} MiB (loaded after DOMContentLoaded)")
+    print(f"  downloads/ (tables/*.csv, verdicts and transcripts parquet) {_size(report / 'downloads') / mb:.1f} MiB")
     print(f"  transcript index {_size(data / 'index.js') / 1024:.0f} KiB; {len(chunks)} scenario files, median "
           f"{_size(chunks[len(chunks) // 2]) / 1024:.0f} KiB, largest {_size(chunks[-1]) / 1024:.0f} KiB, "
           f"all {_size(data) / mb:.1f} MiB")

@@ -34,6 +34,9 @@ SAFETY_TABLES: tuple[str, ...] = ("safety", "safety_items")
 """Absolute crisis-safety tables, read when present (runs with a ``[safety]`` stage)."""
 FIDELITY_TABLES: tuple[str, ...] = ("fidelity",)
 """The simulated patient's fidelity per candidate, read when present (multi-turn runs)."""
+STATISTICS_TABLES: tuple[str, ...] = (
+    "variance", "reliability", "judge_reliability", "ensemble_ranking", "judge_agreement", "clinician_corrected")
+"""Variance shares and clinician-corrected figures (reports/_statistics.py), read when present."""
 
 _BOOL_COLUMNS = ("position_flip", "injection_a", "injection_b")
 """Verdict columns that default to False in tables written before they existed."""
@@ -209,7 +212,7 @@ def load_run(run_dir: Path) -> RunData:
     """Read a run directory (tables must exist: see :func:`require_tables`)."""
     tables_dir = run_dir / "tables"
     tables: dict[str, pd.DataFrame] = {}
-    for name in LEADERBOARD_TABLES + AGREEMENT_TABLES + SAFETY_TABLES + FIDELITY_TABLES:
+    for name in LEADERBOARD_TABLES + AGREEMENT_TABLES + SAFETY_TABLES + FIDELITY_TABLES + STATISTICS_TABLES:
         path = tables_dir / f"{name}.parquet"
         if path.is_file():
             tables[name] = pd.read_parquet(path)

@@ -54,4 +54,5 @@ def fidelity_section(data: RunData) -> Safe:
             f"{ref['question_pct']:.1f}% questions, talk types change / neutral / sustain "
             f"{ref['change_pct']:.0f} / {ref['neutral_pct']:.0f} / {ref['sustain_pct']:.0f}%.")
     return el("section", el("h2", "Simulated patient"), el("p", lede, class_="lede"),
-              scroll(el("table", head, el("tbody", rows), class_="sortable", id="fidelity-table")), id="patient")
+              scroll(el("table", head, el("tbody", rows), class_="sortable", id="fidelity-table"), "fidelity", data),
+              id="patient")

@@ -19,6 +19,7 @@ from plotly.subplots import make_subplots
 
 from reports._data import POOLED, RunData
 from reports._escape import plot_text
+from reports._html import fmt_num
 
 Spec = dict[str, Any]
 
@@ -161,17 +162,21 @@ def forest_figures(data: RunData) -> FigureGroup:
         fig.add_trace(go.Scatter(
             x=[_f(v) if math.isfinite(_f(v)) else None for v in part["bt_elo"]], y=ticks, mode="markers",
             name="Bradley\u2013Terry (Elo scale)", marker={"size": 10, "color": "#5b2c83"},
-            hovertext=[plot_text(f"{n}: BT {_f(r.bt_elo):.0f} [{_f(r.bt_elo_ci_low):.0f}, {_f(r.bt_elo_ci_high):.0f}],"
+            hovertext=[plot_text(f"{n}: BT {fmt_num(_f(r.bt_elo))} [{fmt_num(_f(r.bt_elo_ci_low))}, "
+                                 f"{fmt_num(_f(r.bt_elo_ci_high))}],"
                                  f" rank {r.rank}") for n, r in zip(names, part.itertuples(index=False), strict=True)],
             hoverinfo="text", error_x=_err(part["bt_elo"], part["bt_elo_ci_low"], part["bt_elo_ci_high"], 1.0)),
             row=1, col=2)
         fig.add_vline(x=50, line={"dash": "dot", "color": "#90a4ae", "width": 1}, row=1, col=1)
         fig.add_vline(x=0, line={"dash": "dot", "color": "#90a4ae", "width": 1}, row=1, col=2)
-        _layout(fig, height=max(260, 60 + 34 * len(names)))
-        fig.update_xaxes(range=[-2, 102], title_text="%", row=1, col=1)
+        # The legend sits in the top margin, above the subplot titles, and the x axes carry no title (the subplot
+        # titles name the units): a legend placed below the plot overprinted the x-axis title.
+        _layout(fig, height=max(290, 90 + 34 * len(names)))
+        fig.update_xaxes(range=[-2, 102], row=1, col=1)
         fig.update_annotations(font={"size": 12})
-        fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.22 if len(names) > 3 else -0.35,
-                                  "x": 0}, margin={"t": 40, "b": 20})
+        fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": 1.0, "yref": "container",
+                                  "x": 0, "xanchor": "left"},
+                          margin={"t": 70, "b": 20})
         group.add(criterion, data.criterion_label(criterion), _spec(fig))
     return group
 
@@ -370,7 +375,8 @@ def length_figures(data: RunData) -> FigureGroup:
             fig.add_trace(go.Scatter(x=[_pct(raw), _pct(lc)], y=[name, name], mode="lines", showlegend=False,
                                      line={"color": "#b0bec5", "width": 3}, hoverinfo="skip"))
         hover = [plot_text(f"{n}: raw {_f(r.raw_win_rate) * 100:.1f}%, length-controlled "
-                           f"{_f(r.lc_win_rate) * 100:.1f}%, mean length difference {_f(r.mean_len_diff):+.0f} chars")
+                           f"{_f(r.lc_win_rate) * 100:.1f}%, mean length difference "
+                           f"{fmt_num(_f(r.mean_len_diff), '{:+.0f}')} chars")
                  for n, r in zip(part["candidate"].astype(str), part.itertuples(index=False), strict=True)]
         fig.add_trace(go.Scatter(x=[_pct(v) for v in part["raw_win_rate"]], y=names, mode="markers",
                                  name="raw (ties as half)", marker={"size": 10, "color": "#1f4e79"},
@@ -454,8 +460,8 @@ def agreement_figures(data: RunData) -> FigureGroup:
                 x=[_f(v) for v in p["estimate"]], y=[plot_text(_mark(data, str(c))) for c in p["criterion"]],
                 mode="markers", name=plot_text(comparison), marker={"size": 10, "color": _PALETTE[i % len(_PALETTE)]},
                 error_x=_err(p["estimate"], p["ci_low"], p["ci_high"], 1.0),
-                hovertext=[plot_text(f"{comparison} on {c}: {statistic} {_f(e):.3f} [{_f(lo):.3f}, "
-                                     f"{_f(hi):.3f}], n={n}")
+                hovertext=[plot_text(f"{comparison} on {c}: {statistic} {fmt_num(_f(e), '{:.3f}')} "
+                                     f"[{fmt_num(_f(lo), '{:.3f}')}, {fmt_num(_f(hi), '{:.3f}')}], n={n}")
                            for c, e, lo, hi, n in zip(p["criterion"], p["estimate"], p["ci_low"], p["ci_high"], p["n"],
                                                       strict=True)], hoverinfo="text"))
         _layout(fig, height=max(260, 90 + 34 * part["criterion"].nunique()), xaxis_title=plot_text(statistic),

@@ -56,13 +56,21 @@ def frag(*children: Child) -> Safe:
     return Safe(_children(children))
 
 
+def no_signed_zero(text: str) -> str:
+    """``-0``, ``-0.000`` and ``+0.0`` (a value that rounds to zero) lose their sign; other text is unchanged."""
+    if text[:1] in "+-" and text[1:] and set(text[1:]) <= set("0."):
+        return text[1:]
+    return text
+
+
 def fmt_pct(x: float | None, digits: int = 1) -> str:
-    """``0.4567`` -> ``45.7``; missing values -> an en dash."""
-    return "\u2013" if x is None or not math.isfinite(x) else f"{100 * x:.{digits}f}"
+    """``0.4567`` -> ``45.7``; missing values -> an en dash; never ``-0.0``."""
+    return "\u2013" if x is None or not math.isfinite(x) else no_signed_zero(f"{100 * x:.{digits}f}")
 
 
 def fmt_num(x: float | None, fmt: str = "{:.0f}") -> str:
-    return "\u2013" if x is None or not math.isfinite(x) else fmt.format(x)
+    """``x`` formatted with ``fmt``; missing values -> an en dash; a value that rounds to zero is shown unsigned."""
+    return "\u2013" if x is None or not math.isfinite(x) else no_signed_zero(fmt.format(x))
 
 
 def fmt_p(p: float | None) -> str:

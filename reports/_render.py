@@ -17,6 +17,7 @@ from reports._figures import FigureGroup, all_figures
 from reports._html import el
 from reports._provenance import provenance
 from reports._safety import safety_section
+from reports._statistics import statistics_section
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +30,9 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("leaderboard", "Leaderboard"), ("criteria", "Criteria"), ("tradeoff", "Trade-offs"),
     ("significance", "Significance"), ("safety", "Crisis safety"), ("patient", "Simulated patient"),
     ("diagnostics", "Judge diagnostics"),
-    ("agreement", "Clinician agreement"),
-    ("personas", "Personas"), ("transcripts", "Transcripts"), ("provenance", "Provenance"),
+    ("agreement", "Clinician agreement"), ("statistics", "Statistical validity"),
+    ("personas", "Personas"), ("transcripts", "Transcripts"), ("downloads", "Downloads"),
+    ("provenance", "Provenance"),
 )
 
 
@@ -44,27 +46,39 @@ def plotly_js_path() -> Path:
     return path
 
 
-def _copy_assets(assets: Path) -> None:
+def _copy_assets(assets: Path, *, plotly: bool = True) -> None:
     assets.mkdir(parents=True, exist_ok=True)
     for name in ("report.js", "report.css"):
         src = ASSETS / name
         if not src.is_file():
             raise FileNotFoundError(f"{src} is missing from the reports package (package data not installed?)")
         shutil.copyfile(src, assets / name)
+    if not plotly:
+        return
     target = assets / "plotly.min.js"
     src = plotly_js_path()
     if not target.is_file() or target.stat().st_size != src.stat().st_size:
         shutil.copyfile(src, target)
 
 
-def page(data: RunData, figs: dict[str, FigureGroup], counts: dict[str, int], generated_at: datetime) -> str:
+def _copy_downloads(data: RunData, folder: Path) -> None:
+    """Copy the run's tables and parquet files into the report (a stale copy of an earlier render is replaced)."""
+    if folder.is_dir():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    for name, src in sec.download_files(data):
+        shutil.copyfile(src, folder / name)
+
+
+def page(data: RunData, figs: dict[str, FigureGroup], counts: dict[str, int], generated_at: datetime,
+         *, gated_last: bool = False) -> str:
     specs = {gid: g.specs for gid, g in figs.items() if g}
     body = [
         sec.header(data),
         sec.nav(list(SECTIONS)),
         el("main",
            sec.notices(data),
-           sec.leaderboard(data),
+           sec.leaderboard(data, gated_last),
            # parser-blocking on purpose (small): marks the first leaderboard row, then waits for DOMContentLoaded
            el("script", src="assets/report.js"),
            el("section", sec.overview(data), sec.gate_section(data), class_="leaderboard-more"),
@@ -75,8 +89,10 @@ def page(data: RunData, figs: dict[str, FigureGroup], counts: dict[str, int], ge
            fidelity_section(data),
            sec.diagnostics_section(data, figs),
            sec.agreement_section(data, figs),
+           statistics_section(data),
            sec.persona_section(data, figs),
-           sec.transcripts_section(data, counts)),
+           sec.transcripts_section(data, counts),
+           sec.downloads_section(data)),
         sec.footer(provenance(data, generated_at)),
         json_island("figures", specs),
     ]
@@ -88,7 +104,7 @@ def page(data: RunData, figs: dict[str, FigureGroup], counts: dict[str, int], ge
     return "<!doctype html>\n" + el("html", head, el("body", [Safe(b) for b in body]), lang="en") + "\n"
 
 
-def render_report(run_dir: Path, *, out_dir: Path | None = None) -> Path:
+def render_report(run_dir: Path, *, out_dir: Path | None = None, gated_last: bool = False) -> Path:
     """Render the static report of a run and return the path of its ``index.html``.
 
     Reads ``<run_dir>/tables/*.parquet`` (writing them first with
@@ -100,6 +116,8 @@ def render_report(run_dir: Path, *, out_dir: Path | None = None) -> Path:
     Args:
         run_dir: the run directory (``runs/<run name>``).
         out_dir: where to write the report.
+        gated_last: list safety-gated candidates after the others in the leaderboard (the page's tick box
+            switches it; rank bands still count every candidate).
 
     Returns:
         The path of ``index.html``.
@@ -120,8 +138,10 @@ def render_report(run_dir: Path, *, out_dir: Path | None = None) -> Path:
     if data_dir.is_dir():
         shutil.rmtree(data_dir)  # stale per-scenario files of an earlier render
     counts = _transcripts.build(data, data_dir)
+    _copy_downloads(data, out / sec.DOWNLOADS)
     figs = all_figures(data)
     index = out / "index.html"
-    atomic_write_text(index, page(data, figs, counts, datetime.now(UTC).replace(microsecond=0)))
+    atomic_write_text(index, page(data, figs, counts, datetime.now(UTC).replace(microsecond=0),
+                                  gated_last=gated_last))
     logger.info("report: wrote %s (%d comparisons in %d data files)", index, counts["comparisons"], counts["files"])
     return index

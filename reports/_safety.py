@@ -16,7 +16,7 @@ from harness.verdicts import JUDGE_METHOD
 from reports._data import SAFETY_TABLES, RunData
 from reports._escape import Safe
 from reports._html import el, fmt_pct
-from reports._sections import _num_cell, _td, _th, scroll
+from reports._sections import _num_cell, _td, _th, download_link, scroll
 
 __all__ = ["SAFETY_TABLES", "safety_section"]
 WORST_SHOWN = 10
@@ -108,7 +108,8 @@ def safety_section(data: RunData) -> Safe:
                     "information, refusals and deflection. This is NOT the rubric score and is never gated.",
                class_="notice") if checks_only else None)
     return el("section", el("h2", "Absolute crisis safety"), el("p", lede, class_="lede"), note,
-              el("h3", "Safe-handling rate"), _rate_table(safety),
+              el("h3", "Safe-handling rate"), _rate_table(safety), download_link(data, "safety"),
               el("h3", "Failure rate per rubric item"), _item_table(data.table("safety_items")),
+              download_link(data, "safety_items"),
               el("h3", f"Worst dialogues (up to {WORST_SHOWN})"), _worst_list(_worst(_rows(data))),
               id="safety")

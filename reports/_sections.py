@@ -29,7 +29,8 @@ def _ci(low: Any, high: Any, scale: float = 100.0, digits: int = 1) -> str:
     lo, hi = _f(low), _f(high)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return ""
-    return f"[{scale * lo:.{digits}f}, {scale * hi:.{digits}f}]"
+    fmt = f"{{:.{digits}f}}"
+    return f"[{fmt_num(scale * lo, fmt)}, {fmt_num(scale * hi, fmt)}]"
 
 
 def _th(label: str, kind: str | None = "num", title: str | None = None, **attrs: str | None) -> Safe:
@@ -51,9 +52,24 @@ def _num_cell(point: Any, low: Any, high: Any, scale: float = 100.0, digits: int
               data_v=sort_value(p if math.isfinite(p) else None), class_="num")
 
 
-def scroll(table: Safe) -> Safe:
-    """Wide tables scroll sideways inside the page column instead of overflowing it."""
-    return el("div", table, class_="table-wrap")
+DOWNLOADS = "downloads"
+"""The report folder's copy of the run's tables (``tables/*.csv``) and ``verdicts``/``transcripts`` parquet files:
+links resolve from ``file://`` and wherever the folder is published."""
+
+
+def download_link(data: RunData, table: str) -> Safe:
+    """A link to ``downloads/<table>.csv`` when the run wrote ``tables/<table>.csv`` (else nothing)."""
+    if not (data.run_dir / "tables" / f"{table}.csv").is_file():
+        return Safe("")
+    return el("p", el("a", f"\u2913 {table}.csv", href=f"{DOWNLOADS}/{table}.csv", download=True,
+                      class_="download"), class_="downloads-inline")
+
+
+def scroll(table: Safe, csv: str | None = None, data: RunData | None = None) -> Safe:
+    """Wide tables scroll sideways inside the page column instead of overflowing it; with ``csv`` (a table name of
+    ``tables/``) and ``data``, a download link to ``downloads/<csv>.csv`` follows (see :func:`download_link`)."""
+    link = download_link(data, csv) if csv and data is not None else Safe("")
+    return frag(el("div", table, class_="table-wrap", tabindex=0), link)
 
 
 def picker(group: FigureGroup, label: str) -> Safe:
@@ -108,7 +124,37 @@ def _default_criterion(criteria: list[str]) -> str:
     return POOLED if POOLED in criteria else (criteria[0] if criteria else "")
 
 
-def leaderboard(data: RunData) -> Safe:
+def gate_rule(data: RunData) -> str:
+    """The safety gate's rule, in words, with the bars this run used (settings and the safety table)."""
+    s = data.settings
+    rule = (f"a candidate is safety-gated (\u2691) when its safety win rate (ties as half) is below "
+            f"{s.get('safety_bar', '?')} or it loses more than {s.get('crisis_loss_bar', '?')} of its safety "
+            "head-to-heads on crisis scenarios")
+    safety = data.table("safety")
+    if "min_safe_rate" in safety.columns and safety["min_safe_rate"].notna().any():
+        bar = f" {float(safety['min_safe_rate'].dropna().iloc[0]):.0%}"
+    else:
+        bar = ""
+    if (data.table("table").get("absolute_safety", pd.Series(dtype=str)) == "below_min_safe_rate").any() or bar:
+        rule += (f", or its rubric safe-handling rate on crisis dialogues is below [gate] min_safe_rate{bar} "
+                 "(absolute gate)")
+    return rule
+
+
+def _gated(data: RunData) -> set[str]:
+    """Candidates marked by the relative safety gate (tables/gate) or the absolute one (absolute_safety)."""
+    gate = data.table("gate")
+    out = ({str(c) for c, f in zip(gate["candidate"], gate["flagged"], strict=True) if bool(f)}
+           if not gate.empty else set())
+    table = data.table("table")
+    if "absolute_safety" in table.columns:
+        out |= set(table.loc[table["absolute_safety"] == "below_min_safe_rate", "candidate"].astype(str))
+    return out
+
+
+def leaderboard(data: RunData, gated_last: bool = False) -> Safe:
+    """The leaderboard table for every criterion (one shown at a time); gated candidates are marked, and listed
+    after the others when ``gated_last`` (the page's tick box switches it; rank bands always count everyone)."""
     table = data.table("table")
     if table.empty:
         return el("section", el("h2", "Leaderboard"), el("p", "No leaderboard table.", class_="empty"),
@@ -139,8 +185,13 @@ def leaderboard(data: RunData) -> Safe:
                           _th("online Elo", "num"), _th("n", "num", "scored head-to-heads"),
                           _th("W\u2013T\u2013L", None), _th("unscored", "num", "unscored head-to-heads"),
                           _th("safety gate", "text", "flagged by the safety gate (bars in the settings)")))
+    gated = _gated(data)
+    rule = gate_rule(data)
     rows = []
-    for r in table.itertuples(index=False):
+    order = list(enumerate(table.itertuples(index=False)))  # the table comes sorted by Bradley-Terry score
+    if gated_last:  # stable: the Bradley-Terry order within the ungated and within the gated candidates
+        order = sorted(order, key=lambda ir: str(ir[1].candidate) in gated)
+    for bt_i, r in order:
         c = str(r.criterion)
         g = gate_by.get(str(r.candidate))
         relative = bool(g is not None and bool(g.flagged))
@@ -156,14 +207,17 @@ def leaderboard(data: RunData) -> Safe:
         rank_v = _f(r.rank_best) + _f(r.rank_worst) / 1000.0
         rows.append(el(
             "tr", _td(str(r.rank), rank_v, class_="num"),
-            el("th", str(r.candidate), scope="row", data_v=str(r.candidate)),
+            el("th", str(r.candidate), el("span", " \u2691 gated", class_="gate-badge", title=rule)
+               if flagged else None, scope="row", data_v=str(r.candidate)),
             _num_cell(r.win_rate, r.wilson_low, r.wilson_high),
             _num_cell(r.win_rate_half, r.half_ci_low, r.half_ci_high),
             _num_cell(r.bt_elo, r.bt_elo_ci_low, r.bt_elo_ci_high, scale=1.0, digits=0),
             _td(fmt_num(_f(r.elo_online)), _f(r.elo_online) if math.isfinite(_f(r.elo_online)) else None, class_="num"),
             _td(str(r.n), int(r.n), class_="num"), _td(f"{r.wins}\u2013{r.ties}\u2013{r.losses}"),
             _td(str(r.n_unscored), int(r.n_unscored), class_="num"), gate_cell,
-            data_criterion=c, hidden=c != default, class_="flagged" if flagged else None))
+            data_criterion=c, data_bt=str(bt_i),
+            data_gated="1" if str(r.candidate) in gated else None, hidden=c != default,
+            class_="flagged" if flagged else None))
     if cal:
         cal_note = el("p", "Judge calibration (clinician ratings): ",
                       [frag(el("span", f"{_STATUS_MARK.get(st, '?')} {c}", class_=f"cal cal-{st}",
@@ -181,9 +235,13 @@ def leaderboard(data: RunData) -> Safe:
                 "\u201c1\u20132\u201d means the data do not separate neighbours.", class_="lede"),
         el("label", "criterion ", el("select", options, id="lb-criterion"), class_="picker"),
         cal_note,
+        el("p", el("span", "\u2691 gated", class_="gate-badge"), f" Safety gate: {rule}. ",
+           el("label", el("input", type="checkbox", id="lb-gated-last", checked=gated_last),
+              " list gated candidates last") if gated else "No candidate is gated in this run.",
+           " Rank bands always count every candidate.", class_="gate-rule", id="gate-rule"),
         scroll(el("table", el("caption", "Leaderboard for ", el("span", data.criterion_label(default),
                                                                 id="lb-caption")),
-                  head, el("tbody", rows), id="lb-table", class_="sortable leaderboard")),
+                  head, el("tbody", rows), id="lb-table", class_="sortable leaderboard"), "table", data),
         id="leaderboard")
 
 
@@ -231,7 +289,7 @@ def overview(data: RunData) -> Safe:
     return el("div", el("h3", "Win rate by criterion"),
               scroll(el("table", el("caption", "Paper win rate % per criterion (hover a cell for its interval)"),
                         el("thead", el("tr", heads)), el("tbody", rows), id="overview-table",
-                        class_="sortable matrix")),
+                        class_="sortable matrix"), "table", data),
               legend, class_="overview")
 
 
@@ -259,7 +317,7 @@ def gate_section(data: RunData) -> Safe:
               el("p", f"A candidate is flagged when its safety win rate (ties as half) is below "
                       f"{s.get('safety_bar', '?')} or it loses more than {s.get('crisis_loss_bar', '?')} of its "
                       "safety head-to-heads on crisis scenarios.", class_="lede"),
-              scroll(el("table", head, el("tbody", rows), class_="sortable", id="gate-table")))
+              scroll(el("table", head, el("tbody", rows), class_="sortable", id="gate-table"), "gate", data))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -329,7 +387,7 @@ def _bias_table(data: RunData) -> Safe:
                 class_="num"),
             _td(f"{fmt_num(_f(r.length_coef), '{:+.3f}')} (p {fmt_p(_f(r.length_p))})"
                 if math.isfinite(_f(r.length_coef)) else "\u2013", _f(r.length_coef), class_="num")))
-    return scroll(el("table", head, el("tbody", rows), class_="sortable", id="bias-table"))
+    return scroll(el("table", head, el("tbody", rows), class_="sortable", id="bias-table"), "bias", data)
 
 
 def _unscored_reasons(data: RunData) -> Safe:
@@ -387,7 +445,8 @@ def _injection_table(data: RunData) -> Safe:
                         "defuses it and both orders are judged, so a fixed \u201cchoose Response A\u201d becomes a "
                         "position flip; verdicts are not changed, the rows are flagged (verdicts.parquet "
                         "injection_a / injection_b).", class_="lede"),
-                scroll(el("table", head, el("tbody", body), class_="sortable", id="injection-table")))
+                scroll(el("table", head, el("tbody", body), class_="sortable", id="injection-table"), "injection",
+                       data))
 
 
 def _judge_card(data: RunData) -> Safe:
@@ -475,7 +534,7 @@ def _judge_gate_table(data: RunData) -> Safe:
                        _td("" if pd.isna(r.reason) else str(r.reason))))
     return scroll(el("table", el("caption", "Judge gate: is the LLM judge as consistent with clinicians as "
                                             "clinicians are with each other?"), head, el("tbody", rows),
-                     class_="sortable", id="judge-gate-table"))
+                     class_="sortable", id="judge-gate-table"), "judge_gate", data)
 
 
 def _agreement_table(data: RunData) -> Safe:
@@ -489,7 +548,7 @@ def _agreement_table(data: RunData) -> Safe:
                _td(_ci(r.ci_low, r.ci_high, 1.0, 3)), _td(str(r.n), _f(r.n), class_="num"))
             for r in ag.itertuples(index=False)]
     return el("details", el("summary", "All agreement statistics"),
-              scroll(el("table", head, el("tbody", rows), class_="sortable", id="agreement-table")))
+              scroll(el("table", head, el("tbody", rows), class_="sortable", id="agreement-table"), "agreement", data))
 
 
 def agreement_section(data: RunData, figs: dict[str, FigureGroup]) -> Safe:
@@ -535,6 +594,57 @@ def _injection_note(data: RunData) -> Safe:
                    "filter below to read them.", class_="notice", id="injection-note")
 
 
+def _truncation_note(data: RunData) -> Safe:
+    """Candidates with replies cut at the token limit (``transcripts.parquet`` ``truncated_turns``)."""
+    t = data.transcripts
+    if t is None or t.empty or "truncated_turns" not in t.columns:
+        return Safe("")
+    n = t.assign(_n=t["truncated_turns"].fillna(0).astype(int))
+    per = n[n["_n"] > 0].groupby("candidate")["_n"].agg(["count", "sum"])
+    if per.empty:
+        return el("p", "No candidate reply stopped at the token limit.", class_="muted", id="truncation-note")
+    total = n.groupby("candidate").size()
+    parts = "; ".join(f"{c}: {int(r['sum'])} repl{'ies' if r['sum'] > 1 else 'y'} in {int(r['count'])} of "
+                      f"{int(total[c])} dialogues" for c, r in per.iterrows())
+    return el("p", f"\u2702 Replies cut at the token limit (stop reason max_tokens / model_length; judged as "
+                   f"written): {parts}. Tick \u201creplies cut at the token limit only\u201d to read them; raise "
+                   "the candidate's max_tokens to avoid judging unfinished replies.", class_="notice",
+              id="truncation-note")
+
+
+DOWNLOAD_NOTES = {
+    "verdicts.parquet": "every judge verdict: one row per pair \u00d7 scenario \u00d7 persona \u00d7 criterion "
+                        "\u00d7 order, with rationales (docs/data-formats.md)",
+    "transcripts.parquet": "every candidate dialogue, with replies cut at the token limit (truncated_turns)",
+    "table.csv": "the leaderboard: every candidate \u00d7 criterion",
+}
+
+
+def download_files(data: RunData) -> list[tuple[str, Any]]:
+    """(name in the report's downloads folder, source path) of every file the report offers for download."""
+    files = [(p.name, p) for p in sorted((data.run_dir / "tables").glob("*.csv")) if p.is_file()]
+    files += [(n, data.run_dir / n) for n in ("verdicts.parquet", "transcripts.parquet")
+              if (data.run_dir / n).is_file()]
+    return files
+
+
+def downloads_section(data: RunData) -> Safe:
+    """Links to the copies of the run's tables and parquet files in ``downloads/`` (written by the renderer)."""
+    files = download_files(data)
+    if not files:
+        return el("section", el("h2", "Downloads"), el("p", "No table files in this run.", class_="empty"),
+                  id="downloads")
+    items = [el("li", el("a", name, href=f"{DOWNLOADS}/{name}", download=True, class_="download"),
+                el("span", f" {path.stat().st_size / 1024:,.1f} KiB", class_="muted"),
+                f" \u2014 {DOWNLOAD_NOTES[name]}" if name in DOWNLOAD_NOTES else "")
+             for name, path in files]
+    return el("section", el("h2", "Downloads"),
+              el("p", "Every table of this report as written by theraeval leaderboard (tables/*.csv), and the "
+                      "verdict and transcript tables (parquet). The files are copied into the report folder, so "
+                      "the links work offline and wherever the folder is published.", class_="lede"),
+              el("ul", items, class_="downloads"), id="downloads")
+
+
 def transcripts_section(data: RunData, counts: dict[str, Any]) -> Safe:
     v = data.verdicts
     criteria = [str(c) for c in dict.fromkeys(v["criterion"].astype(str))] if not v.empty else []
@@ -555,8 +665,13 @@ def transcripts_section(data: RunData, counts: dict[str, Any]) -> Safe:
                                          [el("option", r, value=r) for r in risks], id="tb-risk")),
         el("label", el("input", type="checkbox", id="tb-flips"), " position flips only"),
         el("label", el("input", type="checkbox", id="tb-unscored"), " unscored only"),
+        el("label", el("input", type="checkbox", id="tb-cut"), " replies cut at the token limit only"),
         el("label", "scenario id ", el("input", type="search", id="tb-search", placeholder="contains\u2026",
                                        autocomplete="off")),
+        el("label", "text ", el("input", type="search", id="tb-text", autocomplete="off",
+                                placeholder="words in dialogues or rationales\u2026",
+                                title="case-insensitive; searches both dialogues, the scenario and every judge "
+                                      "rationale of the comparisons that pass the other filters")),
         el("label", "per page ", el("select", [el("option", str(n), value=str(n), selected=n == 10)
                                                for n in (5, 10, 25, 50)], id="tb-size")),
         class_="filters")
@@ -568,7 +683,7 @@ def transcripts_section(data: RunData, counts: dict[str, Any]) -> Safe:
                       f"{counts['scenarios']} scenarios. Each shows both dialogues and, for every criterion, the "
                       "judge's verdict and rationale in both presentation orders. Data load page by page.",
                  class_="lede"),
-              _injection_note(data),
+              _injection_note(data), _truncation_note(data),
               filters, pager, el("div", el("p", "Scroll here to load the transcripts.", class_="loading"),
                                  id="tb-list"),
               pager, el("noscript", "The transcript browser needs JavaScript."),

@@ -128,15 +128,23 @@ def build(data: RunData, out_dir: Path) -> dict[str, Any]:
     }
     if len(criteria) > 52:
         logger.warning("report: %d criteria; flip/unscored filters only cover the first 52", len(criteria))
-    total = 0
+    dialogues, cut = _dialogues_by_scenario(data, k_idx)
+
+    def is_cut(scenario: str, k: int, persona: str) -> int:
+        per = cut.get(scenario, {})
+        return int(bool(per.get(f"{k}|{persona}") or per.get(f"{k}|")))
+
+    # bit 1: candidate A's dialogue has a reply cut at the token limit, bit 2: candidate B's
+    index["cut"] = [is_cut(s, a, p) + 2 * is_cut(s, b, p)
+                    for s, a, b, p in zip(first["scenario_id"], first["candidate_a"].map(k_idx),
+                                          first["candidate_b"].map(k_idx), first["persona_id"], strict=True)]
     text = data_file(INDEX_NAME, index)
     (out_dir / f"{INDEX_NAME}.js").write_text(text, encoding="utf-8")
-    total += len(text.encode("utf-8"))
-
-    dialogues = _dialogues_by_scenario(data, k_idx)
+    total = len(text.encode("utf-8"))
     n_files = 1
     for s, part in v.groupby("_s", sort=True):
-        payload = _scenario_payload(data, scenario_ids[int(s)], part, dialogues.get(scenario_ids[int(s)], {}))
+        sid = scenario_ids[int(s)]
+        payload = _scenario_payload(data, sid, part, dialogues.get(sid, {}), cut.get(sid, {}))
         text = data_file(f"s{int(s)}", payload)
         (out_dir / f"s{int(s)}.js").write_text(text, encoding="utf-8")
         total += len(text.encode("utf-8"))
@@ -144,17 +152,24 @@ def build(data: RunData, out_dir: Path) -> dict[str, Any]:
     return {"comparisons": int(len(first)), "scenarios": len(scenario_ids), "files": n_files, "bytes": total}
 
 
-def _dialogues_by_scenario(data: RunData, k_idx: dict[str, int]) -> dict[str, dict[str, list[list[str]]]]:
-    """scenario id -> ``"<candidate index>|<persona id>"`` -> turns (persona ``""``: the same for every persona)."""
+def _dialogues_by_scenario(data: RunData, k_idx: dict[str, int]
+                           ) -> tuple[dict[str, dict[str, list[list[str]]]], dict[str, dict[str, int]]]:
+    """scenario id -> ``"<candidate index>|<persona id>"`` -> turns (persona ``""``: the same for every persona),
+    and, keyed the same way, the number of replies cut at the token limit (only dialogues with one or more)."""
     out: dict[str, dict[str, list[list[str]]]] = {}
+    cut: dict[str, dict[str, int]] = {}
     t = data.transcripts
     if t is None or t.empty:
-        return out
-    for cand, scen, persona, turns in zip(t["candidate"].astype(str), t["scenario_id"].astype(str),
-                                          t["persona_id"].fillna("").astype(str), t["turns"], strict=True):
+        return out, cut
+    n_cut = (t["truncated_turns"].fillna(0).astype(int) if "truncated_turns" in t.columns
+             else pd.Series(0, index=t.index))  # transcripts written before the column existed
+    for cand, scen, persona, turns, n in zip(t["candidate"].astype(str), t["scenario_id"].astype(str),
+                                             t["persona_id"].fillna("").astype(str), t["turns"], n_cut, strict=True):
         if cand in k_idx:
             out.setdefault(scen, {})[f"{k_idx[cand]}|{persona}"] = _dialogue(turns)
-    return out
+            if n > 0:
+                cut.setdefault(scen, {})[f"{k_idx[cand]}|{persona}"] = int(n)
+    return out, cut
 
 
 def _rows(part: pd.DataFrame) -> Iterator[tuple[int, int, str, bool, str, str, str, str, str]]:
@@ -165,7 +180,7 @@ def _rows(part: pd.DataFrame) -> Iterator[tuple[int, int, str, bool, str, str, s
 
 
 def _scenario_payload(data: RunData, scenario_id: str, part: pd.DataFrame,
-                      dialogues: dict[str, list[list[str]]]) -> dict[str, Any]:
+                      dialogues: dict[str, list[list[str]]], cut: dict[str, int]) -> dict[str, Any]:
     reasons: dict[str, int] = {}
     rows: dict[str, list[Any]] = {}
     current: dict[tuple[int, int], list[Any]] = {}
@@ -185,6 +200,7 @@ def _scenario_payload(data: RunData, scenario_id: str, part: pd.DataFrame,
         "text": _cut(scen.get("text", "")),
         "risk": str(scen.get("risk", "")),
         "dialogues": dialogues,
+        "cut": cut,
         "rows": rows,
         "reasons": list(reasons),
     }

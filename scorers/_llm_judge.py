@@ -20,7 +20,7 @@ from inspect_ai.scorer import Metric, SampleScore, Score, Scorer, Target, metric
 from inspect_ai.solver import TaskState
 from inspect_ai.util import collect
 
-from harness.inputs import CriteriaSet
+from harness.inputs import CriteriaSet, structured_by_default
 from scorers._combine import ORDERS, Verdict, as_value, combine, position_flip, to_candidate_space
 from scorers._injection import injection_metadata
 from scorers._parse import Parsed, parse_all_criteria, parse_verdict
@@ -159,7 +159,7 @@ def pairwise_judge(
     temperature: float | None = 0.0,
     seed: int | None = 0,
     max_tokens: int | None = 512,
-    structured: bool = False,
+    structured: bool | None = None,
     cache: CachePolicy | None = None,
 ) -> Scorer:
     """Ask the `judge` role to compare candidate_a and candidate_b on every criterion.
@@ -168,18 +168,24 @@ def pairwise_judge(
     covering all criteria with `"all"` (the paper's protocol; cheaper, risks halo effects). All calls of
     a sample run concurrently. The sample's metadata supplies `transcript_a`, `transcript_b` (lists of
     [role, text]) and `judge_system` (the persona's judge prompt, or "" for the clinical judge).
+    `structured=None` asks for JSON-schema output when the judge's provider supports it
+    (`harness.inputs.structured_by_default`, the rule `theraeval run` applies to the config's judge).
     """
     ids = criteria.ids
 
-    def config(schema_for: list[str] | None) -> GenerateConfig:
+    def config(schema_for: list[str] | None, use_schema: bool) -> GenerateConfig:
         schema = (ResponseSchema(name="verdict", json_schema=verdict_schema(schema_for))  # type: ignore[arg-type]
-                  if structured else None)
+                  if use_schema else None)
         return GenerateConfig(temperature=temperature, seed=seed, max_tokens=max_tokens, response_schema=schema)
 
-    one_config, all_config = config(None), config(ids)  # built once: thousands of calls share them
+    configs: dict[str, tuple[GenerateConfig, GenerateConfig]] = {}  # per judge model: thousands of calls share them
 
     async def score(state: TaskState, target: Target) -> Score:
         judge = get_model(role="judge", required=True)
+        if str(judge) not in configs:
+            use = structured if structured is not None else structured_by_default(str(judge))
+            configs[str(judge)] = (config(None, use), config(ids, use))
+        one_config, all_config = configs[str(judge)]
         md = state.metadata
         skipped = excluded_score(md, orders, criteria, judge_model=str(judge), judge_kind="llm",
                                  granularity=granularity)

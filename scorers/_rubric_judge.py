@@ -21,6 +21,7 @@ from inspect_ai.scorer import Metric, SampleScore, Score, Scorer, Target, metric
 from inspect_ai.solver import TaskState
 from inspect_ai.util import collect
 
+from harness.inputs import structured_by_default
 from scorers._injection import detect_candidate
 from scorers._llm_judge import ask_output
 from scorers._parse import CODE_FENCE, is_refusal, json_object
@@ -194,7 +195,7 @@ def rubric_judge(
     temperature: float | None = 0.0,
     seed: int | None = 0,
     max_tokens: int | None = 1024,
-    structured: bool = False,
+    structured: bool | None = None,
     cache: CachePolicy | None = None,
     model: Model | str | None = None,
 ) -> Scorer:
@@ -205,7 +206,7 @@ def rubric_judge(
     deterministic checks, no model call, rows labelled ``deterministic checks``. The sample's metadata supplies
     `transcript` and `risk`.
     """
-    config = rubric_config(rubric, temperature, seed, max_tokens, structured)
+    configs: dict[bool, GenerateConfig] = {}
 
     async def score(state: TaskState, target: Target) -> Score:
         md = state.metadata
@@ -223,6 +224,10 @@ def rubric_judge(
             return _score(rows, rubric, CHECKS_METHOD, extra | {"judge_model": "", "related_items": {
                 k: v[0] for k, v in CHECK_ITEMS.items()}})
         judge = get_model(model) if model is not None else get_model(role="judge", required=True)
+        use = structured if structured is not None else structured_by_default(str(judge))  # None: by provider
+        if use not in configs:
+            configs[use] = rubric_config(rubric, temperature, seed, max_tokens, use)
+        config = configs[use]
 
         results = await collect(*[judge_turn(judge, rubric, p, loc, config, cache, k)
                                   for k, p in enumerate(prefixes, start=1)])

@@ -47,7 +47,15 @@ from harness.fidelity import (
     persona_facts,
     scripted_patient_turn,
 )
-from harness.inputs import assign_personas, dialogue_sample_id, load_responses, resolve_personas, resolve_scenarios
+from harness.inputs import (
+    assign_personas,
+    dialogue_sample_id,
+    load_responses,
+    resolve_personas,
+    resolve_scenarios,
+    select_scenarios,
+)
+from tasks._errors import one_line_errors
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are a supportive, professional therapist. Respond to the person with empathy, listen carefully, "
@@ -201,9 +209,11 @@ def therapy_dialogue(
 
 
 @task
+@one_line_errors
 def dialogue(
     candidate: str = "candidate",
     scenarios: str = "builtin",
+    scenario_ids: str | list[str] | None = None,
     personas: str = "builtin",
     personas_per_scenario: int = 1,
     seed: int = 42,
@@ -226,6 +236,8 @@ def dialogue(
     Args:
         candidate: The candidate's name on the leaderboard.
         scenarios: `builtin`, a scenarios file, `hf:<dataset>[:split]` or `epitome:<dir>[:split]`.
+        scenario_ids: Only these scenarios, in this order (a list, or ids separated by commas:
+            `-T scenario_ids=grief-001,anxiety-002`), as `[data] scenario_ids` in a run config.
         personas: `builtin` or a personas `.jsonl` (used by the patient simulator when `turns > 1`).
         personas_per_scenario: Personas drawn per scenario (0 = all), seeded by `seed` and the scenario id.
         seed: Seed of the persona assignment.
@@ -254,6 +266,9 @@ def dialogue(
     if max_tries < 1:
         raise InputError(None, "max_tries", max_tries, "must be at least 1", "set max_tries = 3")
     scen = resolve_scenarios(scenarios)
+    if scenario_ids is not None:
+        ids = scenario_ids.split(",") if isinstance(scenario_ids, str) else [str(i) for i in scenario_ids]
+        scen = select_scenarios(scen, [i.strip() for i in ids if i.strip()], None, "scenario_ids", scenarios)
     imported = load_responses(responses, [s.id for s in scen]) if responses else None
     if imported is not None and turns != 1:
         raise InputError(responses, "turns", turns, "imported responses are single-turn only", "set turns = 1")

@@ -21,6 +21,7 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from harness.core import InputError, iter_jsonl
 from harness.inputs import load_criteria
 from scorers import ORDERS, logprob_pairwise_judge, pairwise_judge
+from tasks._errors import one_line_errors
 from tasks.dialogue import cache_policy
 from tasks.pairwise import passthrough
 
@@ -47,6 +48,7 @@ def validation_samples(pairs: str | Path) -> list[Sample]:
 
 
 @task
+@one_line_errors
 def judge_validation(
     pairs: str,
     criterion: str,
@@ -56,7 +58,7 @@ def judge_validation(
     judge_temperature: float = 0.0,
     judge_seed: int = 0,
     judge_max_tokens: int = 512,
-    structured: bool = False,
+    structured: bool | None = None,
     cache_scope: str | None = None,
     logprob_margin: float = 0.05,
 ) -> Task:
@@ -71,7 +73,7 @@ def judge_validation(
         judge_temperature: Judge temperature.
         judge_seed: Judge seed.
         judge_max_tokens: Judge reply limit (`llm`).
-        structured: JSON-schema structured output (`llm`).
+        structured: JSON-schema structured output (`llm`); None: when the judge's provider supports it.
         cache_scope: Cache judge calls forever under this scope (a hash of the judge spec).
         logprob_margin: `logprob`: tie when the averaged P(response_a better) is within this of 0.5.
     """

@@ -28,6 +28,7 @@ from scorers import (
     reward_judge_info,
     reward_pairwise_judge,
 )
+from tasks._errors import one_line_errors
 from tasks.dialogue import cache_policy
 
 
@@ -70,6 +71,7 @@ def passthrough() -> Solver:
 
 
 @task
+@one_line_errors
 def pairwise(
     log_a: str,
     log_b: str,
@@ -83,7 +85,7 @@ def pairwise(
     judge_temperature: float = 0.0,
     judge_seed: int = 0,
     judge_max_tokens: int = 512,
-    structured: bool = False,
+    structured: bool | None = None,
     cache_scope: str | None = None,
     judge: Literal["llm", "rm", "logprob"] = "llm",
     rm_heads: str = "builtin",
@@ -105,7 +107,8 @@ def pairwise(
         judge_temperature: Judge temperature (role models do not inherit the task's config).
         judge_seed: Judge seed.
         judge_max_tokens: Judge reply limit.
-        structured: Ask for JSON-schema structured output (OpenAI-compatible providers, vLLM, Google, Mistral).
+        structured: Ask for JSON-schema structured output; None (default, as `theraeval run`): when the judge's
+            provider supports it (OpenAI, OpenAI-compatible servers, vLLM, Google, Mistral, SGLang).
         cache_scope: Cache judge calls forever under this scope (set by `theraeval run`).
         judge: `llm` (the `judge` role's written verdict), `logprob` (its log-probabilities of A and B, averaged
             over both orders) or `rm` (reward-model heads, no model call; the offline default).

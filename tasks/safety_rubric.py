@@ -19,6 +19,7 @@ from inspect_ai.dataset import MemoryDataset, Sample
 
 from harness.core import InputError
 from scorers import Rubric, RubricCase, load_rubric, load_rubric_cases, rubric_judge
+from tasks._errors import one_line_errors
 from tasks.dialogue import cache_policy
 from tasks.pairwise import passthrough, read_stage1, transcript
 
@@ -27,6 +28,7 @@ SAFETY_RISKS = ("crisis", "elevated")
 
 
 @task
+@one_line_errors
 def safety_rubric(
     log: str | None = None,
     rubric: str = "crisis",
@@ -36,7 +38,7 @@ def safety_rubric(
     judge_temperature: float = 0.0,
     judge_seed: int = 0,
     judge_max_tokens: int = 1024,
-    structured: bool = False,
+    structured: bool | None = None,
     cache_scope: str | None = None,
     cases: str | None = None,
 ) -> Task:
@@ -52,7 +54,8 @@ def safety_rubric(
         judge_temperature: Judge temperature.
         judge_seed: Judge seed.
         judge_max_tokens: Judge reply limit.
-        structured: Ask for JSON-schema structured output.
+        structured: Ask for JSON-schema structured output; None (default, as `theraeval run`): when the judge's
+            provider supports it.
         cache_scope: Cache judge calls forever under this scope (set by `theraeval run`).
         cases: A JSONL file of human-labelled replies to score instead of `log` (one sample per reply id).
     """
@@ -101,7 +104,7 @@ def _case_samples(cases: str, rub: Rubric) -> list[Sample]:
 
 
 def _task(samples: list[Sample], rub: Rubric, name: str, locale: str, method: Literal["llm", "checks"],
-          judge_temperature: float, judge_seed: int, judge_max_tokens: int, structured: bool,
+          judge_temperature: float, judge_seed: int, judge_max_tokens: int, structured: bool | None,
           cache_scope: str | None) -> Task:
     return Task(
         dataset=MemoryDataset(samples, name=f"{name}-safety"),

@@ -130,7 +130,12 @@ def load_tokenizer(path: Path) -> Any:
 
 def trl_trainer(trainer_class: type[_T], spec: TrainingSpec, config: Any, dataset: Any, tokenizer: Any,
                 **kwargs: Any) -> _T:
-    """A TRL-style trainer on `spec.base_model` (read from disk by TRL), with the spec's LoRA / QLoRA settings."""
+    """A TRL-style trainer on `spec.base_model` (read from disk by TRL), with the spec's LoRA / QLoRA settings
+    and progress lines (`trainers._progress`)."""
+    from trainers._progress import TrainingProgress
+
+    kwargs["callbacks"] = [*(kwargs.get("callbacks") or []),
+                           TrainingProgress(f"{spec.method} {spec.name or spec.output_dir.name}")]
     return trainer_class(  # type: ignore[call-arg]
         model=str(spec.base_model),
         args=config,

@@ -39,6 +39,7 @@ from trainers._data import (
     load_rows,
     require_columns,
 )
+from trainers._progress import TrainingProgress
 
 logger = logging.getLogger(__name__)
 
@@ -259,7 +260,8 @@ class RewardModelMethod:
             )
             tok = load_tokenizer(spec.base_model)
             trainer = RewardTrainer(
-                model=str(spec.base_model), args=config, train_dataset=ds, processing_class=tok
+                model=str(spec.base_model), args=config, train_dataset=ds, processing_class=tok,
+                callbacks=[TrainingProgress(f"{spec.method} {spec.name or spec.output_dir.name} ({crit})")],
             )
             trainer.train()
             kept = len(trainer.train_dataset)  # type: ignore[arg-type]

@@ -26,6 +26,7 @@ from harness.calibration._clinician_agreement import (
     decisive_consensus,
     judge_agreement,
 )
+from harness.calibration._clinician_labels import CLINICIAN_LABEL_COLUMNS, clinician_labels
 from harness.calibration._coefficients import (
     ALPHA_LEVELS,
     CATEGORIES,
@@ -55,6 +56,7 @@ from harness.calibration._coefficients import (
     pairwise_cohen_kappa,
     percent_agreement,
 )
+from harness.calibration._judge_ensemble import JUDGE_AGREEMENT_COLUMNS, judge_agreement_main, judges_agreement
 from harness.calibration._long_ratings import (
     LONG_COLUMNS,
     LONG_TABLE_COLUMNS,
@@ -133,6 +135,11 @@ from harness.calibration._simulate import (
 )
 
 __all__ = [
+    "CLINICIAN_LABEL_COLUMNS",
+    "JUDGE_AGREEMENT_COLUMNS",
+    "clinician_labels",
+    "judge_agreement_main",
+    "judges_agreement",
     "AGREEMENT_TABLE_COLUMNS",
     "ALPHA_LEVELS",
     "CATEGORIES",

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from harness.calibration._clinician_agreement import AGREEMENT_COLUMNS, STRENGTHS, consensus_3class, judge_agreement
+from harness.calibration._clinician_labels import clinician_labels
 from harness.calibration._coefficients import MISSING
 from harness.calibration._ratings import ITEM_KEY, item_verdicts, load_ratings, read_key
 from harness.core import InputError, atomic_write_parquet, atomic_write_text
@@ -231,6 +232,9 @@ def agreement_report(
     for name, frame in result.tables().items():
         atomic_write_parquet(frame, out / f"{name}.parquet")
         atomic_write_text(out / f"{name}.csv", frame.to_csv(index=False))
+    labels = clinician_labels(ratings)  # per-item labels for the leaderboard's prediction-powered tables
+    atomic_write_parquet(labels, out / "clinician_labels.parquet")
+    atomic_write_text(out / "clinician_labels.csv", labels.to_csv(index=False))
     return result
 
 

@@ -38,10 +38,20 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from reports import render_report
+    from reports import render_comparison, render_report
 
-    index = render_report(Path(args.run_dir), out_dir=Path(args.out) if args.out else None)
-    print(f"Report: {index}")
+    if len(args.run_dir) == 1:
+        index = render_report(Path(args.run_dir[0]), out_dir=Path(args.out) if args.out else None,
+                              gated_last=args.gated_last)
+        print(f"Report: {index}")
+        return 0
+    if args.gated_last:
+        raise InputError(None, "--gated-last", "set", "applies to a single run's report, not a comparison",
+                         "drop --gated-last, or pass one run directory")
+    runs = [Path(d) for d in args.run_dir]
+    out = Path(args.out) if args.out else runs[0].parent / ("compare-" + "-".join(r.name for r in runs))
+    index = render_comparison(runs, out)
+    print(f"Comparison of {len(runs)} runs: {index}")
     return 0
 
 
@@ -63,7 +73,13 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     lb.set_defaults(fn=cmd_leaderboard)
 
     rep = sub.add_parser("report",
-                         help="static HTML report from the leaderboard tables (run `theraeval leaderboard` first)")
-    rep.add_argument("run_dir")
-    rep.add_argument("--out", help="output folder (default <run>/report)")
+                         help="static HTML report from the leaderboard tables (run `theraeval leaderboard` first); "
+                              "with several runs, one page comparing them")
+    rep.add_argument("run_dir", nargs="+",
+                     help="a run directory; two or more: a comparison page (the first run is the reference)")
+    rep.add_argument("--out", help="output folder (default <run>/report; for several runs "
+                                   "<parent of the first>/compare-<run names>)")
+    rep.add_argument("--gated-last", action="store_true",
+                     help="list safety-gated candidates after the others in the leaderboard (rank bands still "
+                          "count every candidate; the page has a tick box for it too)")
     rep.set_defaults(fn=cmd_report)

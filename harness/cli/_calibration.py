@@ -16,6 +16,13 @@ def cmd_packets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_judge_agreement(args: argparse.Namespace) -> int:
+    from harness.calibration import judge_agreement_main
+
+    print(judge_agreement_main(Path(args.run_dir)), end="")
+    return 0
+
+
 def cmd_agreement(args: argparse.Namespace) -> int:
     from harness.calibration import agreement_main, long_agreement_main
     from harness.core import InputError
@@ -60,3 +67,6 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     ag.add_argument("--n-boot", type=int, default=1000)
     ag.add_argument("--seed", type=int, default=0)
     ag.set_defaults(fn=cmd_agreement)
+    ja = sub.add_parser("judge-agreement", help="agreement between the judges of one verdict table (kappa, AC1)")
+    ja.add_argument("run_dir", help="runs/<run name> whose verdict table holds two or more judges")
+    ja.set_defaults(fn=cmd_judge_agreement)

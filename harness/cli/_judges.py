@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.core import InputError
+from harness.core import DISPLAYS, InputError
 
 _ADAPTERS = ("epitome:", "annomi:", "csv:")
 
@@ -42,18 +42,30 @@ def _sets(args: argparse.Namespace) -> list[Any]:
     if not sets:
         raise InputError(None, "sets", None, "no validation set given",
                          "pass --pairs FILE.jsonl, --rated FILE, epitome:<dir>, annomi:<csv> or csv:<file>")
-    return [s.limited(args.limit, args.seed) for s in sets]
+    return sets
 
 
 def cmd_judges_validate(args: argparse.Namespace) -> int:
-    from harness.judge_validity import build_card, format_report, judge_from_config, schema_json, validate, write_card
+    from harness.judge_validity import (
+        build_card,
+        card_key,
+        format_report,
+        held_out_for,
+        judge_from_config,
+        schema_json,
+        validate,
+        write_card,
+    )
 
     if args.limit is not None and args.limit < 1:
         raise InputError(None, "--limit", args.limit, "must be at least 1", "e.g. --limit 200")
     if args.n_boot < 100:
         raise InputError(None, "--n-boot", args.n_boot, "too few bootstrap replicates", "use 1000 or more")
     sets = _sets(args)
-    judge, plan = judge_from_config(args.config, log_dir=Path(args.log_dir) if args.log_dir else None)
+    judge, plan = judge_from_config(args.config, log_dir=Path(args.log_dir) if args.log_dir else None,
+                                    display=args.display)
+    trained = getattr(getattr(judge, "heads", None), "manifest", None)
+    sets = [held_out_for(s, trained, seed=args.seed).limited(args.limit, args.seed) for s in sets]
     only = [args.criterion] if args.criterion else None
     report = validate(sets, judge, criteria=only, n_boot=args.n_boot, seed=args.seed)
     if not report["criteria"]:
@@ -72,7 +84,10 @@ def cmd_judges_validate(args: argparse.Namespace) -> int:
 
         judged = getattr(judge, "heads", None)
         crits = [c for c in plan.criteria.ids if judged is None or c in judged.criteria]
-        card = build_card(report, spec_hash=plan.cfg.judge.spec_hash(), judge_criteria=crits)
+        backed = {c: str(e["metrics"]["backed_by"]) for c, e in (trained or {}).get("criteria", {}).items()
+                  if isinstance(e.get("metrics"), dict) and "backed_by" in e["metrics"]}
+        card = build_card(report, spec_hash=card_key(plan.cfg.judge.spec_hash(), trained), judge_criteria=crits,
+                          backed_by=backed)
         for p in write_card(card, plan.run_dir, theraeval_home()):
             print(f"judge card: {p}")
     for c in report["criteria"].values():
@@ -95,6 +110,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     jv = _judges_parser(sub).add_parser(
         "validate", help="measure a run config's judge against human labels, beside trivial baselines")
     jv.add_argument("config", help="run config (.toml) whose [judge] is validated (or a bundled name: quickstart)")
+    jv.add_argument("--display", default=None, choices=DISPLAYS,
+                    help="progress display of an LLM judge's calls (default: full on a terminal, plain otherwise)")
     jv.add_argument("sets", nargs="*", default=[],
                     help="adapters for public sets: epitome:<dir> (the three EPITOME CSVs), annomi:<AnnoMI-full.csv>, "
                          "csv:<file> (with --context-col/--response-col/--score-col)")

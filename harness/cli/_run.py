@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.core import RESUME_HINT, InputError, on_interrupt
+from harness.core import DISPLAYS, RESUME_HINT, InputError, on_interrupt
 
 if TYPE_CHECKING:
     from harness.run import RunPlan
@@ -20,7 +20,7 @@ def with_config(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: 
     """A command that takes a run config (and inspect's progress display)."""
     p = sub.add_parser(name, help=help)
     p.add_argument("config", help="run config (.toml)")
-    p.add_argument("--display", default=None, choices=["full", "conversation", "rich", "plain", "log", "none"],
+    p.add_argument("--display", default=None, choices=DISPLAYS,
                    help="inspect progress display")
     p.set_defaults(fn=fn)
     return p
@@ -48,16 +48,25 @@ def interruptible(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse
 def _attach_judge_card(plan: RunPlan) -> None:
     """The judge card of this judge spec (`theraeval judges validate --card`) into the run directory, for the
     summary."""
-    from harness.judge_validity import attach_judge_card
+    from harness.judge_validity import attach_judge_card, card_key
     from harness.run import theraeval_home
 
-    attach_judge_card(plan.run_dir, plan.cfg.judge.spec_hash(), theraeval_home())
+    heads = None
+    if plan.cfg.judge.kind == "rm":
+        from harness.reward_heads import BUNDLED_HEADS, load_heads
+
+        folder = plan.heads()
+        heads = load_heads(BUNDLED_HEADS if folder == "builtin" else folder)[1]
+    attach_judge_card(plan.run_dir, card_key(plan.cfg.judge.spec_hash(), heads), theraeval_home())
 
 
 def _plan(args: argparse.Namespace) -> RunPlan:
+    """The validated plan; its run directory is the first line a command prints."""
     from harness.run import plan_run
 
-    return plan_run(args.config)
+    plan = plan_run(args.config)
+    print(f"Run directory: {plan.run_dir}", flush=True)
+    return plan
 
 
 @interruptible
@@ -67,10 +76,27 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     plan = _plan(args)
     workers = stage2_workers(plan, args.workers)  # checked before any call
+    if args.replicates != 1:
+        from harness.run import replicate_plans
+
+        replicate_plans(plan, args.replicates)  # a bad --replicates is one line, exit 2, before any call
     if not args.assume_latency > 0:
         raise InputError(None, "--assume-latency", args.assume_latency, "must be positive", "e.g. --assume-latency 2")
     if args.dry_run:
         print(dry_run(plan, workers, args.assume_latency))
+        return 0
+    if args.replicates != 1:  # K runs with new simulator and judge seeds, combined (docs/statistics.md)
+        from harness.run import replicate_plans
+        from harness.verdicts import combine_replicates
+
+        plans = replicate_plans(plan, args.replicates)
+        for rep in plans:
+            stage1(rep, display=args.display)
+            stage2(rep, display=args.display, schedule=args.schedule, budget=args.budget, workers=workers)
+            _attach_judge_card(rep)
+            write_verdicts(rep.run_dir)
+        print(combine_replicates(plan.run_dir, [rep.run_dir for rep in plans]))
+        print(f"Run directory: {plan.run_dir}")
         return 0
     stage1(plan, display=args.display)
     stage2(plan, display=args.display, schedule=args.schedule, budget=args.budget, workers=workers)
@@ -114,6 +140,11 @@ def cmd_verdicts(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     plan = _plan(args)
+    if args.check_endpoints:
+        from harness.run import probe_endpoints
+
+        for line in probe_endpoints(plan.cfg, plan.config_path, timeout=args.endpoint_timeout):
+            print(line)
     print(f"OK: {len(plan.cfg.candidates)} candidates, {len(plan.scenarios)} scenarios, {len(plan.personas)} "
           f"personas, criteria {plan.criteria.name} [{plan.criteria.hash}] {plan.criteria.ids}")
     return 0
@@ -124,6 +155,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     run = with_config(sub, "run", cmd_run, "stage 1 + stage 2 + verdict table + summary")
     run.add_argument("--dry-run", action="store_true",
                      help="print the number of model calls and the time they take, and stop")
+    run.add_argument("--replicates", type=int, default=1, metavar="K",
+                     help="run K times with new simulator and judge seeds (replicate r adds r to [patient] and "
+                          "[judge] seed), each in <run>/replicates/, cached per replicate; the verdict tables are "
+                          "combined and the leaderboard adds rerun reliability")
     run.add_argument("--assume-latency", type=float, default=1.0, metavar="SECONDS",
                      help="--dry-run: seconds per API call for the time estimate (default 1.0)")
     with_config(sub, "stage1", cmd_stage1, "stage 1 only: dialogues of every candidate")
@@ -136,7 +171,13 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         p.add_argument("--workers", type=int, default=None,
                        help="stage-2 processes sharing max_connections (default [run] workers, 1); about one per "
                             "free core pays off for API judges at 32+ connections")
-    with_config(sub, "validate", cmd_validate, "validate a config and every file it names; run nothing")
+    val = with_config(sub, "validate", cmd_validate, "validate a config and every file it names (the run directory "
+                      "writable, every server reachable); run nothing")
+    val.add_argument("--check-endpoints", action="store_true",
+                     help="also ask every model server the run names for its models (GET <base_url>/models, with "
+                          "the provider's key from the environment): a wrong URL or a refused key shows now")
+    val.add_argument("--endpoint-timeout", type=float, default=5.0, metavar="SECONDS",
+                     help="--check-endpoints: seconds to wait for each server (default 5)")
 
     v = sub.add_parser("verdicts", help="rebuild verdicts.parquet and summary.txt from a run's stage-2 logs")
     v.add_argument("run_dir")

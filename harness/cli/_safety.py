@@ -7,7 +7,7 @@ import json
 import math
 from pathlib import Path
 
-from harness.core import InputError, atomic_write_text
+from harness.core import DISPLAYS, InputError, atomic_write_text
 from harness.stats import fmt_percent
 
 
@@ -68,6 +68,6 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                                                  "rater_id); default scorers/rubrics/crisis_cases.jsonl")
     v.add_argument("--json", default=None, help="also write the figures to this JSON file")
     v.add_argument("--strict", action="store_true", help="exit 1 when the judge misses a critical failure")
-    v.add_argument("--display", default=None, choices=["full", "conversation", "rich", "plain", "log", "none"],
+    v.add_argument("--display", default=None, choices=DISPLAYS,
                    help="inspect progress display")
     v.set_defaults(fn=cmd_safety_validate)

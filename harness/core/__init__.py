@@ -1,5 +1,5 @@
-"""Foundations every stage uses: the input error, the JSONL reader, atomic writes, log locations and SIGINT/SIGTERM
-handling (a write in progress finishes first).
+"""Foundations every stage uses: the input error, the JSONL reader, atomic writes, log locations, the progress-line
+helpers (rate, ETA, heartbeat) and SIGINT/SIGTERM handling (a write in progress finishes first).
 
 Reads and writes nothing by itself. May import: the standard library and pandas only (no theraeval package).
 """
@@ -8,19 +8,37 @@ from harness.core._errors import InputError
 from harness.core._files import atomic_write_parquet, atomic_write_text, local_path, user_file
 from harness.core._interrupt import RESUME_HINT, Interrupted, on_interrupt, uninterrupted
 from harness.core._jsonl import iter_jsonl
+from harness.core._progress import (
+    DISPLAYS,
+    HEARTBEAT_ENV,
+    Heartbeat,
+    LinePrinter,
+    fmt_duration,
+    fmt_rate_eta,
+    heartbeat_seconds,
+    rate_eta,
+)
 from harness.core._toml import builtin_or_path, content_hash, read_toml
 
 __all__ = [
+    "DISPLAYS",
+    "HEARTBEAT_ENV",
+    "Heartbeat",
     "InputError",
     "Interrupted",
+    "LinePrinter",
     "RESUME_HINT",
     "atomic_write_parquet",
     "atomic_write_text",
     "builtin_or_path",
     "content_hash",
+    "fmt_duration",
+    "fmt_rate_eta",
+    "heartbeat_seconds",
     "iter_jsonl",
     "local_path",
     "on_interrupt",
+    "rate_eta",
     "read_toml",
     "uninterrupted",
     "user_file",

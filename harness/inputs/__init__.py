@@ -24,11 +24,12 @@ from harness.inputs._config import (
     config_file,
     load_run_config,
     redact,
+    structured_by_default,
 )
 from harness.inputs._criteria import CriteriaSet, Criterion, builtin_criteria_sets, load_criteria
 from harness.inputs._personas import ATTITUDES, IMPORTANCE_CRITERIA, Persona, load_personas_file
 from harness.inputs._responses import load_responses
-from harness.inputs._scenarios import RISK_LEVELS, Scenario, load_scenarios_file
+from harness.inputs._scenarios import RISK_LEVELS, Scenario, load_scenarios_file, select_scenarios
 from harness.inputs._sources import DATA_DIR, EPITOME_FILES, epitome_split, resolve_personas, resolve_scenarios
 from harness.inputs._survey import SURVEY_COLUMNS, personas_from_survey, write_personas_jsonl
 
@@ -70,5 +71,7 @@ __all__ = [
     "redact",
     "resolve_personas",
     "resolve_scenarios",
+    "select_scenarios",
+    "structured_by_default",
     "write_personas_jsonl",
 ]

@@ -70,6 +70,13 @@ class ModelSpec(_Strict):
 STRUCTURED_PROVIDERS = ("openai", "openai-api", "vllm", "google", "mistral", "sglang")
 
 
+def structured_by_default(model: str) -> bool:
+    """Whether a judge asks for JSON-schema structured output when not told (`structured` unset): yes when the
+    model's provider supports it (`STRUCTURED_PROVIDERS`). The one rule for `theraeval run` (the config's judge
+    model) and for the tasks under `inspect eval` (the `judge` role's model, `structured=None`)."""
+    return model.split("/")[0] in STRUCTURED_PROVIDERS
+
+
 class PatientSpec(ModelSpec):
     """The patient simulator role."""
 
@@ -114,7 +121,7 @@ class JudgeSpec(ModelSpec):
         """Whether to ask for structured output: explicit setting, else by provider support."""
         if self.structured is not None:
             return self.structured
-        return self.model.split("/")[0] in STRUCTURED_PROVIDERS
+        return structured_by_default(self.model)
 
     @model_validator(mode="before")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -87,3 +87,14 @@ def load_scenarios_file(path: str | Path) -> list[Scenario]:
     else:
         raise InputError(p, "suffix", p.suffix, "unsupported scenario file type", "use .jsonl, .json or .csv")
     return _validated(rows, p)
+
+
+def select_scenarios(scenarios: list[Scenario], ids: Sequence[str], file: str | Path | None, field: str,
+                     source: str) -> list[Scenario]:
+    """The scenarios with these ids, in the order given (`[data] scenario_ids`, the dialogue task's
+    `scenario_ids`); an unknown id is an InputError naming `file` and `field`."""
+    by_id = {s.id: s for s in scenarios}
+    missing = [i for i in ids if i not in by_id]
+    if missing:
+        raise InputError(file, field, missing[0], "unknown scenario id", f"use ids from {source}")
+    return [by_id[i] for i in ids]

@@ -123,7 +123,7 @@ class InspectJudge:
     """A generative judge (``kind = "llm"`` or ``"logprob"``) of a run config, run through the inspect task
     ``tasks.judge_validation`` (the stage-2 scorers, both orders unless ``judge.orders = "ab"``)."""
 
-    def __init__(self, plan: RunPlan, log_dir: Path | None = None, display: Display = "none") -> None:
+    def __init__(self, plan: RunPlan, log_dir: Path | None = None, display: Display | None = "none") -> None:
         self.plan, self.log_dir, self.display = plan, log_dir, display
         j = plan.cfg.judge
         self.kind: str = j.kind
@@ -144,7 +144,7 @@ class InspectJudge:
     def _run(self, criterion: str, pairs: Sequence[ValidationPair], folder: Path) -> list[JudgedPair]:
         from inspect_ai import eval as inspect_eval
 
-        from harness.run import build_model, finished, use_run_cache
+        from harness.run import build_model, default_display, finished, track, use_run_cache
         from tasks import judge_validation
 
         folder.mkdir(parents=True, exist_ok=True)
@@ -162,11 +162,13 @@ class InspectJudge:
         task = judge_validation(pairs=str(file), criterion=criterion, criteria=_criteria_spec(self.plan),
                                 judge="logprob" if j.kind == "logprob" else "llm", orders=j.orders,
                                 judge_temperature=j.temperature or 0.0, judge_seed=j.seed or 0,
-                                judge_max_tokens=j.max_tokens or 512, structured=j.use_structured(),
+                                judge_max_tokens=j.max_tokens or 512, structured=j.structured,
                                 cache_scope=scope, logprob_margin=j.logprob_margin)
-        logs = inspect_eval(task, model="none", model_roles={"judge": build_model(j)}, log_dir=str(folder / "logs"),
-                            display=self.display, log_level="warning", max_connections=cfg.run.max_connections,
-                            retry_on_error=3)
+        with track(f"judges validate ({criterion})", self.display, unit="pairs", task_label=self.name,
+                   calls_per_sample=2 if j.orders == "both" else 1):
+            logs = inspect_eval(task, model="none", model_roles={"judge": build_model(j)},
+                                log_dir=str(folder / "logs"), display=default_display(self.display),
+                                log_level="warning", max_connections=cfg.run.max_connections, retry_on_error=3)
         finished(True, logs, "judge validation")
         by_id: dict[str, JudgedPair] = {}
         for s in logs[0].samples or []:
@@ -187,7 +189,7 @@ class InspectJudge:
 
 
 def judge_from_config(config: str | Path, *, log_dir: Path | None = None,
-                      display: Display = "none") -> tuple[PairJudge, RunPlan]:
+                      display: Display | None = "none") -> tuple[PairJudge, RunPlan]:
     """The `[judge]` of a run config as a :class:`PairJudge` (and the validated plan: nothing is written)."""
     from harness.run import plan_run
 

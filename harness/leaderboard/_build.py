@@ -14,9 +14,22 @@ module only assembles them. Conventions (also written into the ``settings`` tabl
   paired percentile bootstrap over scenarios (all candidates, pairs and criteria resampled together);
 * ``bt`` is the L2-regularised Bradley-Terry log-strength (ties as half wins), mean zero per criterion;
   ``bt_elo`` the same times 400/ln 10; ``elo_online`` is sequential Elo (K = 4, start 1000) for comparison;
-* ``rank`` is a band from the Bradley-Terry bootstrap intervals: best rank = 1 + number of candidates whose
-  interval lies wholly above this one's, worst rank = K - number wholly below ("1-2" means the data do not
+* ``rank`` is a simultaneous rank band (Mogstad et al. 2024, :func:`harness.stats.rank_sets_from_bootstrap`):
+  from the same bootstrap, a max-t critical value over every pair of candidates declares ``i`` above ``j`` when
+  ``bt_i - bt_j > c * se_ij``; best rank = 1 + number declared above, worst = K - number declared below, and
+  with probability >= ``level`` every candidate's true rank lies in its band at once ("1-2" means the data do not
   separate it from its neighbour); the table is sorted by ``bt``;
+* ``variance``: per criterion, the omega-squared shares of the head-to-head outcomes explained by the candidate
+  pair vs its interaction with scenario, persona, run (simulator seed) and judge
+  (:func:`harness.stats.variance_decomposition`); a criterion whose candidates explain less than
+  ``min_candidate_share`` is flagged ("this column mostly measures ...");
+* ``reliability`` (when the verdicts hold several replicate runs): per candidate and criterion, the verdict flip
+  rate across replicates, the range of its rank over replicates, and its mean and worst-case win rate
+  (:func:`harness.stats.rerun_reliability`);
+* ``judge_reliability`` / ``ensemble_ranking`` (when two or more judges judged a criterion): a reliability per judge
+  and the ranking that weights each judge by it (judge-aware Bradley-Terry, arXiv:2601.21817);
+* ``clinician_corrected`` (when clinician labels exist): prediction-powered win rates and Bradley-Terry
+  (:mod:`harness.leaderboard._clinician_corrected`) beside the judge-only figures;
 * the criterion ``all`` pools the head-to-heads of every judged criterion except ``overall`` (present when
   there are two or more such criteria);
 * significance: McNemar per candidate pair and criterion (ties discarded), adjusted across all pairs x
@@ -38,17 +51,22 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from harness.leaderboard._clinician_corrected import CLINICIAN_CORRECTED_COLUMNS, clinician_corrected
+from harness.leaderboard._ensemble import ENSEMBLE_RANKING_COLUMNS, JUDGE_RELIABILITY_COLUMNS, ensemble_tables
 from harness.leaderboard._injection import injection_table
+from harness.leaderboard._variance import VARIANCE_COLUMNS, variance_table
 from harness.stats import (
     CORRECTIONS,
     DEFAULT_CRISIS_LOSS_BAR,
     DEFAULT_L2,
+    DEFAULT_MIN_CANDIDATE_SHARE,
     DEFAULT_SAFETY_BAR,
     ELO_DEFAULT_INITIAL,
     ELO_DEFAULT_K,
     ELO_DEFAULT_SCALE,
     ELO_SCALE,
     MCNEMAR_METHODS,
+    RELIABILITY_COLUMNS,
     McNemarMethod,
     RngLike,
     adjust_pvalues,
@@ -66,6 +84,8 @@ from harness.stats import (
     persona_frame,
     persona_weighted_score,
     position_bias,
+    rank_sets_from_bootstrap,
+    rerun_reliability,
     safety_gate,
 )
 
@@ -118,6 +138,23 @@ class Leaderboard:
     fidelity: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The simulated patient's fidelity per candidate (:func:`harness.verdicts.fidelity_summary`); empty for
     single-turn runs."""
+    variance: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(VARIANCE_COLUMNS)))
+    """Per criterion and term: omega-squared share of the verdict variance and the flag
+    (:data:`harness.leaderboard._variance.VARIANCE_COLUMNS`)."""
+    reliability: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(RELIABILITY_COLUMNS)))
+    """Rerun reliability per criterion and candidate when the verdicts hold several replicate runs
+    (``theraeval run --replicates K``): flip rate, rank range, mean and worst-case win rate
+    (:func:`harness.stats.rerun_reliability`); empty for a single run."""
+    judge_reliability: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(JUDGE_RELIABILITY_COLUMNS)))
+    """Per criterion and judge, when two or more judges judged it: the judge's reliability (discrimination,
+    mean 1) in the judge-aware Bradley-Terry fit (:mod:`harness.leaderboard._ensemble`)."""
+    ensemble_ranking: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ENSEMBLE_RANKING_COLUMNS)))
+    """Per criterion and candidate: the ranking of the judge-aware fit (each judge weighted by its reliability)."""
+    clinician_corrected: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(CLINICIAN_CORRECTED_COLUMNS)))
+    """Prediction-powered win rates and Bradley-Terry per criterion and candidate from ``tables/clinician_labels``;
+    empty without clinician labels."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Name -> table, in a fixed order (the names are the file stems ``write_leaderboard`` uses)."""
@@ -329,6 +366,8 @@ def build_leaderboard(
     elo_k: float = ELO_DEFAULT_K,
     safety_criterion: str = "safety",
     dialogues: pd.DataFrame | None = None,
+    clinician_labels: pd.DataFrame | None = None,
+    min_candidate_share: float = DEFAULT_MIN_CANDIDATE_SHARE,
 ) -> Leaderboard:
     """Compute every leaderboard table from a verdict table (see the module docstring for conventions).
 
@@ -352,6 +391,9 @@ def build_leaderboard(
         dialogues: per-dialogue judge-directed text (:func:`harness.verdicts.dialogue_injections` of
             ``transcripts.parquet``) for the ``injection`` table's dialogue counts and patterns; None leaves them
             0 / 0 and empty (the comparison counts come from the verdict table's flags).
+        clinician_labels: ``tables/clinician_labels`` (written by ``theraeval agreement``) for the
+            ``clinician_corrected`` table; None or empty leaves it empty.
+        min_candidate_share: flag a criterion whose candidates explain less of the verdict variance than this.
 
     Returns:
         :class:`Leaderboard`.
@@ -382,8 +424,9 @@ def build_leaderboard(
     statistic = _make_statistic(bt_l2)
     if n_boot > 0:
         boot = cluster_bootstrap(x, statistic, n_boot=n_boot, level=level, rng=gen)
-        estimate, low, high = boot.estimate, boot.ci_low, boot.ci_high
+        estimate, low, high, replicates = boot.estimate, boot.ci_low, boot.ci_high, boot.replicates
     else:
+        replicates = np.empty((0, *x.shape[1:3], 3))
         estimate = statistic(x.sum(axis=0)[None])[0]
         low = high = np.full(estimate.shape, np.nan)
 
@@ -396,6 +439,11 @@ def build_leaderboard(
         idx = [candidates.index(k) for k in present]
         theta, t_low, t_high = estimate[ci, idx, 2], low[ci, idx, 2], high[ci, idx, 2]
         best, worst = _rank_bands(theta, t_low, t_high)
+        if replicates.shape[0] > 1 and len(idx) > 1 and np.all(np.isfinite(theta)):
+            reps = replicates[:, ci, idx, 2]
+            if int(np.all(np.isfinite(reps), axis=1).sum()) >= 2:
+                bands = rank_sets_from_bootstrap(theta, reps, present, level=level)
+                best, worst = [int(v) for v in bands.best], [int(v) for v in bands.worst]
         for pos, name in enumerate(present):
             k = candidates.index(name)
             avg = averages.loc[(criterion, name)]
@@ -464,11 +512,22 @@ def build_leaderboard(
         "n_scenarios": len(scenarios),
         "n_candidates": len(candidates),
         "judges": ", ".join(sorted(h2h["judge"].unique())),
+        "rank": "simultaneous rank bands (bootstrap max-t over all pairs, Mogstad et al. 2024): every true "
+                "rank lies in its band at once with probability >= level",
+        "min_candidate_share": min_candidate_share,
     }
     settings_df = pd.DataFrame({"key": list(settings), "value": [str(v) for v in settings.values()]})
     injection = injection_table(verdicts, dialogues)
+    variance = variance_table(h2h, min_candidate_share=min_candidate_share)
+    corrected = (clinician_corrected(h2h, clinician_labels, level=level, rng=seed if seed is not None else 0)
+                 if clinician_labels is not None and not clinician_labels.empty
+                 else pd.DataFrame(columns=list(CLINICIAN_CORRECTED_COLUMNS)))
+    reliability = rerun_reliability(h2h, level=level)
+    judge_reliability, ensemble_ranking = ensemble_tables(h2h)
     return Leaderboard(table, pairwise, significance, bias, length, breakdown, persona_score, pareto, gate,
-                       injection, settings_df)
+                       injection, settings_df, variance=variance, reliability=reliability,
+                       judge_reliability=judge_reliability, ensemble_ranking=ensemble_ranking,
+                       clinician_corrected=corrected)
 
 
 def _persona_tables(

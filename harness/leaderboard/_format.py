@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.leaderboard._build import Leaderboard
+from harness.leaderboard._format_statistics import format_statistics, variance_flags
 from harness.stats import WIN_RATE_HEADER, fmt_interval, fmt_num, fmt_pct, fmt_percent, format_win_rate
 from harness.verdicts import format_safety
 
@@ -10,9 +11,10 @@ from harness.verdicts import format_safety
 def format_leaderboard(lb: Leaderboard) -> str:
     """Render a leaderboard as fixed-width text for a terminal.
 
-    One block per criterion (rank band, candidate, paper win rate with Wilson interval, ties-as-half rate
-    with bootstrap interval, Bradley-Terry Elo-scale score with bootstrap interval, online Elo, n, unscored),
-    then the significance matrices, safety gate, Pareto front, judge-bias table and persona score.
+    One block per criterion (simultaneous rank band, candidate, paper win rate with Wilson interval,
+    ties-as-half rate with bootstrap interval, Bradley-Terry Elo-scale score, online Elo, n, unscored; a flag line
+    when the candidates explain too little of the verdict variance), then the significance matrices, safety
+    gate, variance shares, clinician-corrected win rates, Pareto front, judge-bias table and persona score.
     """
     settings = dict(zip(lb.settings["key"], lb.settings["value"], strict=True))
     level = float(settings.get("level", "0.95"))
@@ -20,25 +22,31 @@ def format_leaderboard(lb: Leaderboard) -> str:
     lines.append("theraeval leaderboard")
     lines.append(f"  win% = wins / scored head-to-heads (ties in the denominator), mean over opponents "
                  f"[Wilson {level:.0%}]; half% = ties as half [bootstrap {level:.0%}]")
-    lines.append(f"  BT = Bradley-Terry on the Elo scale (mean 0) [bootstrap]; Elo = online Elo; n = scored "
+    lines.append(f"  BT = Bradley-Terry on the Elo scale (mean 0; its uncertainty is the rank band, per-candidate "
+                 f"intervals in tables/table.csv); Elo = online Elo; n = scored "
                  f"head-to-heads; bootstrap: {settings.get('n_boot', '?')} resamples of scenarios, "
                  f"seed {settings.get('seed', '?')}")
     below = set(lb.table.loc[lb.table["absolute_safety"] == "below_min_safe_rate", "candidate"].astype(str)) \
         if "absolute_safety" in lb.table.columns else set()
     width = max([len("candidate")] + [len(str(c)) + (2 if c in below else 0) for c in lb.table["candidate"]])
     header = (f"{'rank':<6}{'candidate':<{width}}  {WIN_RATE_HEADER} {'[bootstrap]':<13} {'BT':>6} "
-              f"{'[bootstrap]':<15} {'Elo':>6} {'n':>7} {'unscored':>8}")
+              f"{'Elo':>6} {'n':>7} {'unscored':>8}")
     if "calibration" in lb.table.columns and (lb.table["calibration"] == "uncalibrated").any():
         lines.append("  (uncalibrated) = the judge agrees with clinicians less than clinicians agree with each "
                      "other on this criterion (theraeval agreement, tables/judge_gate)")
     if below:
         lines.append("  ! = below the absolute safety bar ([gate] min_safe_rate) on crisis dialogues, whatever its "
                      "win rates (Absolute crisis safety, below)")
+    lines.append(f"  rank = simultaneous {level:.0%} rank band (bootstrap max-t over all pairs): every candidate's "
+                 "true rank lies in its band at once")
+    variance_notes = variance_flags(lb)
     for criterion, part in lb.table.groupby("criterion", sort=False):
         flagged = "calibration" in part.columns and (part["calibration"] == "uncalibrated").any()
         mark = " (uncalibrated)" if flagged else ""
         lines.append("")
         lines.append(f"== {criterion}{mark} ==")
+        if str(criterion) in variance_notes:
+            lines.append(f"  ! {variance_notes[str(criterion)]}")
         lines.append(header)
         lines.append("-" * len(header))
         for row in part.itertuples(index=False):
@@ -46,7 +54,6 @@ def format_leaderboard(lb: Leaderboard) -> str:
                 f"{row.rank:<6}{row.candidate + (' !' if row.candidate in below else ''):<{width}}  "
                 f"{format_win_rate(row.win_rate, row.wilson_low, row.wilson_high, row.win_rate_half)} "
                 f"{fmt_interval(row.half_ci_low, row.half_ci_high):<13} {fmt_num(row.bt_elo, '{:6.0f}')} "
-                f"{fmt_interval(row.bt_elo_ci_low, row.bt_elo_ci_high, '{:6.0f}', scale=1.0):<15} "
                 f"{fmt_num(row.elo_online, '{:6.0f}')} {row.n:>7d} {row.n_unscored:>8d}"
             )
     if not lb.significance.empty:
@@ -79,6 +86,7 @@ def format_leaderboard(lb: Leaderboard) -> str:
             for row in flagged.itertuples(index=False):
                 lines.append(f"  FLAG {row.candidate}: {row.reason}")
     lines.extend(_absolute_safety_lines(lb))
+    lines.extend(format_statistics(lb))
     if not lb.fidelity.empty:
         lines.append("Simulated patient fidelity (multi-turn; role read by an AnnoMI-trained classifier, "
                      "harness/fidelity/data/DATA_CARD.md):")

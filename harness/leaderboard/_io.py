@@ -24,7 +24,9 @@ def write_leaderboard(run_dir: Path, min_safe_rate: float | None = None, **kw: A
     Reads ``<run_dir>/verdicts.parquet`` and, when present and ``personas`` is not passed,
     ``<run_dir>/inputs/personas.jsonl``; fills a missing ``scenario_risk`` column from
     ``<run_dir>/inputs/scenarios.jsonl``; checks the dialogues of ``<run_dir>/transcripts.parquet`` (when present
-    and ``dialogues`` is not passed) for judge-directed text, for the ``injection`` table. Writes every table
+    and ``dialogues`` is not passed) for judge-directed text, for the ``injection`` table; reads
+    ``<run_dir>/tables/clinician_labels.parquet`` (when present and ``clinician_labels`` is not passed) for the
+    clinician-corrected (prediction-powered) table. Writes every table
     of :class:`Leaderboard` to ``<run_dir>/tables/<name>.csv`` and ``<run_dir>/tables/<name>.parquet``.
 
     Args:
@@ -55,6 +57,9 @@ def write_leaderboard(run_dir: Path, min_safe_rate: float | None = None, **kw: A
     transcripts_path = run_dir / "transcripts.parquet"
     if kw.get("dialogues") is None and transcripts_path.is_file():
         kw["dialogues"] = dialogue_injections(pd.read_parquet(transcripts_path, columns=["candidate", "turns"]))
+    labels_path = run_dir / "tables" / "clinician_labels.parquet"
+    if kw.get("clinician_labels") is None and labels_path.is_file():  # written by `theraeval agreement`
+        kw["clinician_labels"] = pd.read_parquet(labels_path)
     lb = build_leaderboard(verdicts, personas, **kw)
     lb = with_calibration(lb, run_dir / "tables" / "judge_gate.parquet")
     lb = with_safety(lb, run_dir, min_safe_rate)  # absolute crisis safety, from safety.parquet (docs/safety.md)

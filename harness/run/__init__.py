@@ -7,6 +7,7 @@ either of them in one process or sharded over worker processes. May import: ``ta
 ``harness.reward_heads``, ``harness.inputs``, ``harness.stats``, ``harness.core``.
 """
 
+from harness.run._endpoints import probe_endpoints
 from harness.run._estimate import HARNESS_CPU_PER_CALL_S, dry_run, stage2_seconds
 from harness.run._local_models import build_model, ensure_smollm2, theraeval_home
 from harness.run._plan import (
@@ -21,6 +22,8 @@ from harness.run._plan import (
     use_run_cache,
     write_inputs,
 )
+from harness.run._progress import PROGRESS_ENV, Tracker, default_display, track, worker_progress
+from harness.run._replicates import REPLICATES_DIR, replicate_plans
 from harness.run._safety import check_safety, safety_logs, safety_stage, validate_rubric_judge
 from harness.run._schedule import (
     InspectBatchJudge,
@@ -52,9 +55,12 @@ from harness.run._stage2 import (
 from harness.run._workers import shard_ids, shard_units, split_connections
 
 __all__ = [
+    "REPLICATES_DIR",
+    "replicate_plans",
     "HARNESS_CPU_PER_CALL_S",
     "IndexEntry",
     "InspectBatchJudge",
+    "PROGRESS_ENV",
     "Pair",
     "Outcome",
     "PairTasks",
@@ -63,10 +69,12 @@ __all__ = [
     "ScheduleConfig",
     "ScheduleResult",
     "StageError",
+    "Tracker",
     "Unit",
     "Units",
     "adaptive_schedule",
     "build_model",
+    "default_display",
     "check_safety",
     "difference_variance",
     "dry_run",
@@ -80,6 +88,7 @@ __all__ = [
     "pair_index",
     "pair_weight",
     "plan_run",
+    "probe_endpoints",
     "safety_logs",
     "safety_stage",
     "sample_ids",
@@ -94,9 +103,11 @@ __all__ = [
     "stage2_workers",
     "task_subset",
     "theraeval_home",
+    "track",
     "unit_outcome",
     "use_run_cache",
     "validate_rubric_judge",
+    "worker_progress",
     "write_inputs",
     "write_stage2_index",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from math import comb
 
-from harness.inputs import assign_personas
+from harness.inputs import RunConfig, assign_personas
 from harness.run._plan import RunPlan
 
 HARNESS_CPU_PER_CALL_S = 0.008
@@ -22,6 +22,20 @@ def stage2_seconds(calls: int, latency: float, connections: int, workers: int) -
     return max(calls * latency / connections, calls * HARNESS_CPU_PER_CALL_S / workers)
 
 
+def dialogue_calls(cfg: RunConfig) -> int:
+    """Model calls of one stage-1 dialogue of a model candidate, when no patient turn is regenerated: its
+    `turns` replies and, with a `[patient]` model, the patient's `turns - 1` follow-ups."""
+    return cfg.dialogue.turns + (cfg.dialogue.turns - 1 if cfg.patient is not None else 0)
+
+
+def comparison_calls(plan: RunPlan) -> int:
+    """Judge calls of one stage-2 comparison: criteria (one call each, or one for all) x orders (0 for reward
+    heads, which make no model call)."""
+    j = plan.cfg.judge
+    per_order = len(plan.criteria.ids) if j.granularity == "per_criterion" or j.kind == "logprob" else 1
+    return per_order * (2 if j.orders == "both" else 1) if j.kind != "rm" else 0
+
+
 def dry_run(plan: RunPlan, workers: int = 1, latency: float = 1.0) -> str:
     """Upper bounds on the model calls a run makes (before any cache hit), and the time they take at `latency`
     seconds per API call: calls x latency / max_connections, or the harness's CPU when that is longer."""
@@ -37,11 +51,9 @@ def dry_run(plan: RunPlan, workers: int = 1, latency: float = 1.0) -> str:
     patient_first = model_cands * dialogues * (turns - 1)
     patient_calls = patient_first * tries
     judged = len(plan.scenarios) * (per_scenario if cfg.judge.mode == "persona" or turns > 1 else 1)
-    per_sample = (len(plan.criteria.ids) if cfg.judge.granularity == "per_criterion" or cfg.judge.kind == "logprob"
-                  else 1) * (
-        2 if cfg.judge.orders == "both" else 1)
+    per_sample = comparison_calls(plan)
     pairs = comb(len(cfg.candidates), 2)
-    judge_calls = pairs * judged * per_sample if cfg.judge.kind != "rm" else 0
+    judge_calls = pairs * judged * per_sample
     stage2 = (f"stage 2: {pairs} pairs x {judged} comparisons x {per_sample} calls: <= {judge_calls} judge calls"
               if cfg.judge.kind != "rm" else
               f"stage 2: {pairs} pairs x {judged} comparisons scored by reward heads locally: 0 model calls")

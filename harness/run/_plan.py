@@ -32,9 +32,11 @@ from harness.inputs import (
     load_run_config,
     resolve_personas,
     resolve_scenarios,
+    select_scenarios,
 )
 from harness.run._endpoints import check_endpoints
 from harness.run._preflight import check_api_keys, check_model_args, keep_local_models_offline
+from harness.run._progress import default_display
 
 Pair = tuple[str, str]
 """Two candidate names, the first one earlier in the config."""
@@ -96,12 +98,7 @@ def plan_run(config_path: str | Path) -> RunPlan:
     scenarios = resolve_scenarios(cfg.data.scenarios, base)
     all_ids = [s.id for s in scenarios]
     if cfg.data.scenario_ids is not None:
-        by_id = {s.id: s for s in scenarios}
-        missing = [i for i in cfg.data.scenario_ids if i not in by_id]
-        if missing:
-            raise InputError(path, "data.scenario_ids", missing[0], "unknown scenario id",
-                             f"use ids from {cfg.data.scenarios}")
-        scenarios = [by_id[i] for i in cfg.data.scenario_ids]
+        scenarios = select_scenarios(scenarios, cfg.data.scenario_ids, path, "data.scenario_ids", cfg.data.scenarios)
     if cfg.data.scenario_limit is not None:
         scenarios = scenarios[: cfg.data.scenario_limit]
     personas = resolve_personas(cfg.data.personas, base)
@@ -110,7 +107,8 @@ def plan_run(config_path: str | Path) -> RunPlan:
     criteria = load_criteria(crit_path)
     if cfg.data.criteria_ids is not None:
         criteria = criteria.subset(cfg.data.criteria_ids, path)
-    run_dir = (Path(cfg.run.output_dir).expanduser() / cfg.run.name).resolve()  # relative to the working directory
+    run_dir = (output_root(path, cfg.run.output_dir) / cfg.run.name).resolve()
+    check_writable(path, cfg.run.output_dir, run_dir)
     plan = RunPlan(cfg, path, run_dir, scenarios, personas, criteria)
     for c in cfg.candidates:
         if c.responses is not None:
@@ -126,6 +124,38 @@ def plan_run(config_path: str | Path) -> RunPlan:
     check_api_keys(cfg, path)
     check_endpoints(cfg, path)
     return plan
+
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+"""The `harness` package: configs shipped inside it (`theraeval run quickstart`, the calibration demo) are bundled."""
+
+
+def output_root(config_path: Path, output_dir: str) -> Path:
+    """Where `run.output_dir` points: relative to the config's folder (like every other path in a config), except
+    for a config shipped with theraeval (`theraeval run quickstart`), whose runs go under the current directory
+    (`./runs/quickstart`, as the README shows) rather than inside the installed package. Absolute and `~` paths
+    are taken as written."""
+    p = Path(output_dir).expanduser()
+    if p.is_absolute():
+        return p
+    bundled = config_path.resolve().is_relative_to(PACKAGE_DIR)
+    return Path.cwd() / p if bundled else config_path.parent / p
+
+
+def check_writable(config_path: Path, output_dir: str, run_dir: Path) -> None:
+    """Raise InputError unless the run directory can be created and written (checked on the deepest folder that
+    exists already; nothing is written)."""
+    existing = run_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    problem = ""
+    if not existing.is_dir():
+        problem = f"{existing} is a file, not a folder"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problem = f"{existing} is not writable"
+    if problem:
+        raise InputError(config_path, "run.output_dir", output_dir, f"the run directory {run_dir} cannot be written: "
+                         f"{problem}", "set run.output_dir to a writable folder (relative to the config's folder)")
 
 
 def rel_to(config_path: Path, path: str) -> Path:
@@ -177,7 +207,7 @@ def eval_options(plan: RunPlan, display: str | None) -> dict[str, Any]:
         # again on the retry) and spends one of eval_set's 3 task retries (docs/guarantees.md).
         retry_on_error=3,
         log_dir_allow_dirty=True,  # logs of removed candidates/inputs stay; the stage index says what is current
-        display=display,
+        display=default_display(display),  # plain when stdout is not a terminal (harness.run._progress)
         log_level="warning",
         log_realtime=run.log_realtime,
     )

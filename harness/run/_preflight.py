@@ -29,6 +29,7 @@ from typing import Any
 
 from harness.core import InputError
 from harness.inputs import BUILTIN_SMOLLM2, ModelSpec, RunConfig
+from harness.run._endpoints import api_key_variable, model_specs
 
 PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
     "openai": ("OPENAI_API_KEY",),
@@ -55,18 +56,6 @@ OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFL
 _STANDARD = {"self", "model_name", "base_url", "api_key", "config"}
 _NOT_IN_CONFIGS = {"http_client", "admin_api_key", "webhook_secret", "workload_identity"}
 """Client arguments a config cannot give: an object, or credentials (refused as secrets anyway)."""
-
-
-def run_models(cfg: RunConfig) -> list[tuple[str, ModelSpec]]:
-    """(config field, spec) of every model the run calls (candidates with a model, the judge unless reward heads,
-    the patient in multi-turn runs)."""
-    specs: list[tuple[str, ModelSpec]] = [(f"candidates[{i}](name={c.name})", c.as_model())
-                                          for i, c in enumerate(cfg.candidates) if c.model]
-    if cfg.judge.kind != "rm":
-        specs.append(("judge", cfg.judge))
-    if cfg.patient is not None and cfg.dialogue.turns > 1:
-        specs.append(("patient", cfg.patient))
-    return specs
 
 
 def _provider(spec: ModelSpec) -> str:
@@ -111,7 +100,7 @@ def accepted_model_args(provider: str) -> set[str] | None:
 
 def check_model_args(cfg: RunConfig, config_path: Path) -> None:
     """Every model's `model_args` are ones its provider takes (an unknown one is an InputError listing them)."""
-    for field, spec in run_models(cfg):
+    for field, spec in model_specs(cfg):
         if not spec.model_args:
             continue
         accepted = accepted_model_args(_provider(spec))
@@ -131,15 +120,14 @@ def key_variables(spec: ModelSpec) -> tuple[str, ...]:
         return ()
     if isinstance(named, str) and named:
         return (named,)
-    parts = spec.model.split("/")
-    if parts[0] == "openai-api" and len(parts) >= 3:
-        return (f"{parts[1].upper().replace('-', '_')}_API_KEY",)
-    return PROVIDER_KEYS.get(parts[0], ())
+    provider = spec.model.split("/")[0]
+    service_key = api_key_variable(spec) if provider == "openai-api" else None
+    return (service_key,) if service_key else PROVIDER_KEYS.get(provider, ())
 
 
 def check_api_keys(cfg: RunConfig, config_path: Path) -> None:
     """Every model that needs an API key finds one in the environment (never the value: only its presence)."""
-    for field, spec in run_models(cfg):
+    for field, spec in model_specs(cfg):
         names = key_variables(spec)
         if names and not any(os.environ.get(n) for n in names):
             raise InputError(config_path, f"{field}.model", spec.model,
@@ -164,7 +152,7 @@ _HUB_WANTED: list[bool] = []
 
 def keep_local_models_offline(cfg: RunConfig) -> bool:
     """Offline mode for this process unless a model of the run needs the hub; True when it was set."""
-    if any(needs_hub(spec) for _, spec in run_models(cfg)):
+    if any(needs_hub(spec) for _, spec in model_specs(cfg)):
         _HUB_WANTED.append(True)
         return False
     go_offline()

@@ -22,6 +22,7 @@ from harness.core import InputError, atomic_write_text, local_path
 from harness.inputs import SafetySpec
 from harness.run._local_models import build_model
 from harness.run._plan import RunPlan, eval_options, finished, rel_to, use_run_cache
+from harness.run._progress import track
 from harness.stats import RUBRIC_AGREEMENT_COLUMNS
 from scorers import BUNDLED_CASES, CHECK_ITEMS, RUBRIC_DIR, Rubric, load_rubric, load_rubric_cases
 from tasks import safety_rubric
@@ -67,7 +68,7 @@ def _rubric_tasks(plan: RunPlan, spec: SafetySpec, rubric: Rubric) -> tuple[str,
     return method, partial(safety_rubric, rubric=str(_rubric_snapshot(plan, rubric, spec.rubric)),
                            locale=spec.locale, method=method, risks=",".join(spec.risks),  # type: ignore[arg-type]
                            judge_temperature=j.temperature or 0.0, judge_seed=j.seed or 0,
-                           judge_max_tokens=max(j.max_tokens or 1024, 1024), structured=j.use_structured(),
+                           judge_max_tokens=max(j.max_tokens or 1024, 1024), structured=j.structured,
                            cache_scope=j.spec_hash())
 
 
@@ -76,7 +77,10 @@ def _eval_rubric(plan: RunPlan, tasks: list[Task], method: str, out_dir: Path, d
     """Run rubric tasks with the run's cache and options (the judge role only for an LLM rubric judge)."""
     use_run_cache(plan.run_dir)
     roles = {"judge": build_model(plan.cfg.judge)} if method == "llm" else None
-    ok, logs = eval_set(tasks, log_dir=str(out_dir), model="none", model_roles=roles, **eval_options(plan, display))
+    turns = plan.cfg.dialogue.turns if method == "llm" else 0  # one judge call per candidate turn
+    with track(stage, display, unit="dialogues", calls_per_sample=turns):
+        ok, logs = eval_set(tasks, log_dir=str(out_dir), model="none", model_roles=roles,
+                            **eval_options(plan, display))
     finished(ok, logs, stage)
     return logs
 

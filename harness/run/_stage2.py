@@ -25,8 +25,10 @@ from inspect_ai import Task
 from inspect_ai.log import EvalLog
 
 from harness.core import InputError, atomic_write_text, local_path
+from harness.run._estimate import comparison_calls
 from harness.run._local_models import build_model
 from harness.run._plan import IndexEntry, Pair, RunPlan, Units, eval_options, use_run_cache, write_inputs
+from harness.run._progress import track, worker_progress
 from harness.run._stage1 import stage1_logs
 from harness.run._workers import run_workers, shard_units
 from tasks import pairwise
@@ -67,7 +69,7 @@ def _pair_task(plan: RunPlan, logs1: dict[str, Path], a: str, b: str) -> Task:
         personas=str(paths["personas"]), personas_per_scenario=cfg.data.personas_per_scenario,
         seed=cfg.run.seed, granularity=j.granularity, orders=j.orders,
         judge_temperature=j.temperature or 0.0, judge_seed=j.seed or 0, judge_max_tokens=j.max_tokens or 512,
-        structured=j.use_structured(), cache_scope=j.spec_hash(), judge=j.kind, rm_heads=plan.heads(),
+        structured=j.structured, cache_scope=j.spec_hash(), judge=j.kind, rm_heads=plan.heads(),
         logprob_margin=j.logprob_margin, exclude_flagged=j.exclude_flagged,
     )
 
@@ -90,7 +92,8 @@ def judge_here(tasks: PairTasks, units: Units, folder: Path, connections: int, d
     if not todo:
         return []
     opts = {**eval_options(plan, display), "max_connections": connections}
-    logs = run_pair_tasks(todo, folder, label, model="none", model_roles=tasks.roles(), **opts)
+    with track(label, display, unit="comparisons", calls_per_sample=comparison_calls(plan)):
+        logs = run_pair_tasks(todo, folder, label, model="none", model_roles=tasks.roles(), **opts)
     return index_entries(logs, plan.run_dir / "stage2")
 
 
@@ -108,7 +111,8 @@ def judge_units(tasks: PairTasks, units: Units, folder: Path, *, workers: int = 
     def judge_local(shard: dict[Pair, list[str]], where: Path, connections: int, name: str) -> list[IndexEntry]:
         return judge_here(tasks, shard, where, connections, "none", name)
 
-    return run_workers(tasks.plan, shard_units(full, workers), folder, judge_local, label)
+    with worker_progress(display):  # each shard prints its own progress lines
+        return run_workers(tasks.plan, shard_units(full, workers), folder, judge_local, label)
 
 
 def write_stage2_index(run_dir: Path, entries: list[IndexEntry]) -> list[Path]:

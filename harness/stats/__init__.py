@@ -57,6 +57,7 @@ from harness.stats._gate import (
     safe_handling_rates,
     safety_gate,
 )
+from harness.stats._judge_reliability import JudgeReliabilityFit, judge_reliability_bradley_terry
 from harness.stats._mcnemar import (
     MCNEMAR_METHODS,
     McNemarMethod,
@@ -68,10 +69,28 @@ from harness.stats._mcnemar import (
 from harness.stats._multiple import CORRECTIONS, AdjustedPValues, adjust_pvalues
 from harness.stats._pareto import pareto_front
 from harness.stats._persona import persona_breakdown, persona_frame, persona_weighted_score
+from harness.stats._ppi import (
+    LambdaLike,
+    PPIBradleyTerry,
+    PPIMean,
+    labels_for_width,
+    ppi_bradley_terry,
+    ppi_mean,
+    stratum_weights,
+)
+from harness.stats._rank_sets import RankSets, rank_sets_from_bootstrap, rank_sets_from_normal
+from harness.stats._reliability import RELIABILITY_COLUMNS, rerun_reliability
 from harness.stats._rubric_agreement import RUBRIC_AGREEMENT_COLUMNS, RubricAgreement, rubric_agreement
 from harness.stats._table import candidate_view, combine_orders, head_to_heads, majority_vote
 from harness.stats._text import WIN_RATE_HEADER, fmt_interval, fmt_num, fmt_pct, fmt_percent, format_win_rate
 from harness.stats._validate import RngLike
+from harness.stats._variance import (
+    DEFAULT_MIN_CANDIDATE_SHARE,
+    FACETS,
+    VarianceDecomposition,
+    sequential_anova,
+    variance_decomposition,
+)
 from harness.stats._winrate import (
     Interval,
     WinRate,
@@ -83,6 +102,25 @@ from harness.stats._winrate import (
 
 __all__ = [
     "CORRECTIONS",
+    "DEFAULT_MIN_CANDIDATE_SHARE",
+    "FACETS",
+    "LambdaLike",
+    "PPIBradleyTerry",
+    "PPIMean",
+    "RankSets",
+    "JudgeReliabilityFit",
+    "judge_reliability_bradley_terry",
+    "RELIABILITY_COLUMNS",
+    "rerun_reliability",
+    "VarianceDecomposition",
+    "labels_for_width",
+    "ppi_bradley_terry",
+    "ppi_mean",
+    "rank_sets_from_bootstrap",
+    "rank_sets_from_normal",
+    "sequential_anova",
+    "stratum_weights",
+    "variance_decomposition",
     "DEFAULT_CRISIS_LOSS_BAR",
     "DEFAULT_L2",
     "DEFAULT_SAFETY_BAR",

@@ -2,7 +2,9 @@
 
 Models: `cand-<text>` replies with a fixed therapist text; `judge-longer` returns a JSON verdict preferring the
 longer fenced response. Every request is counted (`server.calls`, with the parsed body) so tests can assert
-exactly which calls were made, and the last request's `response_format` is kept.
+exactly which calls were made, and the last request's `response_format` is kept. `GET /v1/models` lists the
+models (what `theraeval validate --check-endpoints` asks); the `Authorization` header of each is kept in
+`server.model_list_auth`, and a server made with `api_key=...` answers 401 to any other key.
 """
 
 from __future__ import annotations
@@ -36,6 +38,21 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
+    def do_GET(self) -> None:
+        if self.path.rstrip("/") != "/v1/models":
+            self.send_error(404)
+            return
+        auth = self.headers.get("Authorization", "")
+        with self.server.lock:
+            self.server.model_list_auth.append(auth)
+        key = self.server.api_key
+        data = json.dumps({"object": "list", "data": [{"id": "cand-x", "object": "model"}]}).encode()
+        self.send_response(401 if key is not None and auth != f"Bearer {key}" else 200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         with self.server.lock:
@@ -58,8 +75,10 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeOpenAI(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self) -> None:
+    def __init__(self, api_key: str | None = None) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
+        self.api_key = api_key
+        self.model_list_auth: list[str] = []
         self.calls: list[dict[str, Any]] = []
         self.lock = threading.Lock()
 
@@ -69,8 +88,8 @@ class FakeOpenAI(ThreadingHTTPServer):
 
 
 @contextmanager
-def fake_openai() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI()
+def fake_openai(api_key: str | None = None) -> Iterator[FakeOpenAI]:
+    server = FakeOpenAI(api_key)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

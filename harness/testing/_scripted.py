@@ -8,7 +8,8 @@ N lines (simulates a run killed part-way).
 
 Names:
 - `therapist-warm`, `therapist-dismissive`, `therapist-crisis`, `therapist-verbose`, `therapist-terse`,
-  `therapist-inject` (a reply that tries to instruct the judge): canned therapist replies;
+  `therapist-inject` (a reply that tries to instruct the judge): canned therapist replies, cut after
+  `max_tokens` words with stop_reason `max_tokens` (one word = one token);
 - `patient`: a cooperative patient that ends the conversation (with the stop token) on its 2nd turn;
 - `judge-always-a`, `judge-always-b`, `judge-longer`, `judge-shorter`, `judge-garbage`, `judge-obedient`
   (does what text inside the transcripts tells it), `judge-keywords` (prefers empathic/safety wording);
@@ -261,6 +262,10 @@ class ScriptedAPI(ModelAPI):
             text = _judge(name[len("judge-"):], input[-1].text)
         else:
             raise ValueError(f"unknown scripted model {name!r}; see harness/testing/_scripted.py for the names")
-        out = ModelOutput.from_content(model=name, content=text)
+        words = text.split(" ")
+        cut = name.startswith("therapist-") and config.max_tokens is not None and len(words) > config.max_tokens
+        if cut:  # a therapist reply longer than max_tokens (one token per word) stops there, as a real model does
+            text = " ".join(words[:config.max_tokens])
+        out = ModelOutput.from_content(model=name, content=text, stop_reason="max_tokens" if cut else "stop")
         out.usage = _usage()
         return out

@@ -9,6 +9,7 @@ reports) reads these files, never the logs. The schema (:data:`COLUMNS`) is defi
 
 from harness.verdicts._fidelity import build_fidelity, fidelity_summary, stage1_records
 from harness.verdicts._injection import DIALOGUE_INJECTION_COLUMNS, dialogue_injections
+from harness.verdicts._replicates import combine_replicates
 from harness.verdicts._safety import (
     JUDGE_METHOD,
     SAFETY_COLUMNS,
@@ -32,6 +33,7 @@ from harness.verdicts._tables import (
 from harness.verdicts._write import judge_info, write_verdicts
 
 __all__ = [
+    "combine_replicates",
     "COLUMNS",
     "JUDGE_METHOD",
     "DIALOGUE_INJECTION_COLUMNS",

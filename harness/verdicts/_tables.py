@@ -90,7 +90,21 @@ def build_verdicts(logs: list[Path], run: str) -> pd.DataFrame:
     return df.sort_values(keys, kind="stable").drop(columns="_rank").reset_index(drop=True)
 
 
-TRANSCRIPT_COLUMNS: tuple[str, ...] = ("candidate", "sample_id", "scenario_id", "persona_id", "turns")
+TRANSCRIPT_COLUMNS: tuple[str, ...] = ("candidate", "sample_id", "scenario_id", "persona_id", "turns",
+                                       "truncated_turns")
+"""``truncated_turns``: how many of the candidate's replies in the dialogue stopped at the token limit."""
+
+TRUNCATED_STOP_REASONS = frozenset({"max_tokens", "model_length"})
+"""inspect's ``ModelOutput.stop_reason`` values of a reply cut at the token limit (``length`` in OpenAI terms)."""
+
+
+def truncated_replies(sample: EvalSample) -> int:
+    """Candidate replies of a stage-1 dialogue that stopped at the token limit (the simulated patient's, which
+    run under the ``patient`` model role, are not counted; imported responses have no model events: 0)."""
+    from inspect_ai.event import ModelEvent
+
+    return sum(1 for e in sample.events if isinstance(e, ModelEvent) and e.role != "patient"
+               and e.output is not None and e.output.stop_reason in TRUNCATED_STOP_REASONS)
 
 
 def read_stage1_samples(stage1: dict[str, Path]) -> list[tuple[str, EvalSample]]:
@@ -105,7 +119,8 @@ def build_transcripts(samples: Sequence[tuple[str, EvalSample]]) -> pd.DataFrame
     from tasks import transcript
 
     rows = [{"candidate": candidate, "sample_id": str(s.id), "scenario_id": s.metadata["scenario_id"],
-             "persona_id": s.metadata.get("persona_id", ""), "turns": json.dumps(transcript(s))}
+             "persona_id": s.metadata.get("persona_id", ""), "turns": json.dumps(transcript(s)),
+             "truncated_turns": truncated_replies(s)}
             for candidate, s in samples]
     return pd.DataFrame(rows, columns=list(TRANSCRIPT_COLUMNS)).sort_values(["candidate", "sample_id"],
                                                                             ignore_index=True)

@@ -76,17 +76,75 @@
   // ---------------------------------------------------------------------------------------------------
   // leaderboard criterion picker
 
+  // The selected criterion lives in the URL (?criterion=<id>, or #criterion=<id> where a browser refuses
+  // history.replaceState on file://), so a reload or a shared link shows the same leaderboard.
+  function urlCriterion() {
+    try {
+      var q = new URLSearchParams(location.search).get("criterion");
+      if (q) { return q; }
+    } catch (e) { /* old browser */ }
+    var m = /(?:^#|&)criterion=([^&]*)/.exec(location.hash);
+    return m ? decodeURIComponent(m[1]) : null;
+  }
+
+  function saveCriterion(value) {
+    try {
+      var u = new URL(location.href);
+      u.searchParams.set("criterion", value);
+      history.replaceState(null, "", u.href);
+    } catch (e) {
+      try { location.hash = "criterion=" + encodeURIComponent(value); } catch (e2) { /* nowhere to keep it */ }
+    }
+  }
+
+  function orderLeaderboard(gatedLast) {
+    var body = $("#lb-table tbody");
+    if (!body) { return; }
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (r1, r2) {
+      var g = gatedLast ? (r1.hasAttribute("data-gated") ? 1 : 0) - (r2.hasAttribute("data-gated") ? 1 : 0) : 0;
+      return g || Number(r1.getAttribute("data-bt")) - Number(r2.getAttribute("data-bt"));
+    });
+    $all("#lb-table thead th[aria-sort]").forEach(function (h) { h.setAttribute("aria-sort", "none"); });
+    var frag = document.createDocumentFragment();
+    rows.forEach(function (r) { frag.appendChild(r); });
+    body.appendChild(frag);
+  }
+
+  function showCriterion(value) {
+    var select = $("#lb-criterion");
+    $all("#lb-table tbody tr").forEach(function (tr) {
+      tr.hidden = tr.getAttribute("data-criterion") !== value;
+    });
+    var caption = $("#lb-caption");
+    if (caption) { caption.textContent = select.options[select.selectedIndex].textContent; }
+    // figure pickers keyed by criterion follow the leaderboard (before plotly draws them, or redrawn)
+    $all("select.fig-picker").forEach(function (pick) {
+      var has = Array.prototype.some.call(pick.options, function (o) { return o.value === value; });
+      if (has && pick.value !== value) {
+        pick.value = value;
+        pick.dispatchEvent(new Event("change"));
+      }
+    });
+  }
+
   function initLeaderboard() {
     var select = $("#lb-criterion");
     if (!select) { return; }
+    var wanted = urlCriterion();
+    if (wanted && Array.prototype.some.call(select.options, function (o) { return o.value === wanted; })) {
+      select.value = wanted;
+    }
+    showCriterion(select.value);  // also when the browser restored the form's state on reload
     select.addEventListener("change", function () {
-      var value = select.value;
-      $all("#lb-table tbody tr").forEach(function (tr) {
-        tr.hidden = tr.getAttribute("data-criterion") !== value;
-      });
-      var caption = $("#lb-caption");
-      if (caption) { caption.textContent = select.options[select.selectedIndex].textContent; }
+      showCriterion(select.value);
+      saveCriterion(select.value);
     });
+    var gatedLast = $("#lb-gated-last");
+    if (gatedLast) {
+      gatedLast.addEventListener("change", function () { orderLeaderboard(gatedLast.checked); });
+      if (gatedLast.checked !== gatedLast.defaultChecked) { orderLeaderboard(gatedLast.checked); }
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -168,6 +226,7 @@
     var ix = TB.index;
     var crit = $("#tb-criterion").value, cand = $("#tb-candidate").value, risk = $("#tb-risk").value;
     var flips = $("#tb-flips").checked, unscored = $("#tb-unscored").checked;
+    var cutOnly = $("#tb-cut") ? $("#tb-cut").checked : false;
     var search = $("#tb-search").value.trim().toLowerCase();
     var c = crit === "" ? -1 : Number(crit), k = cand === "" ? -1 : Number(cand);
     var out = [];
@@ -177,11 +236,73 @@
       if (risk !== "" && ix.risk[s] !== risk) { continue; }
       if (flips && (c >= 0 ? !hasBit(ix.flip[r], c) : ix.flip[r] === 0)) { continue; }
       if (unscored && (c >= 0 ? !hasBit(ix.uns[r], c) : ix.uns[r] === 0)) { continue; }
+      if (cutOnly && !(ix.cut && ix.cut[r])) { continue; }
       if (search && ix.scenarios[s].toLowerCase().indexOf(search) < 0) { continue; }
       out.push(r);
     }
     TB.matches = out;
     TB.page = 0;
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // full-text search: the rows that pass the index filters are checked against their scenario file
+  // (dialogues, scenario text, every rationale of the row), a few files at a time; files stay cached.
+
+  function rowText(r, chunk, q) {
+    var ix = TB.index, persona = ix.personas[ix.p[r]];
+    function has(t) { return t && String(t).toLowerCase().indexOf(q) >= 0; }
+    if (has(chunk.text)) { return true; }
+    var sides = [ix.a[r], ix.b[r]];
+    for (var i = 0; i < 2; i++) {
+      var turns = chunk.dialogues[sides[i] + "|" + persona] || chunk.dialogues[sides[i] + "|"] || [];
+      for (var t = 0; t < turns.length; t++) { if (has(turns[t][1])) { return true; } }
+    }
+    var entries = chunk.rows[String(r)] || [];
+    for (var e = 0; e < entries.length; e++) {
+      for (var o = 3; o <= 4; o++) {
+        var order = entries[e][o];
+        if (order && (has(chunk.reasons[order[3]]) || has(order[2]))) { return true; }
+      }
+    }
+    return false;
+  }
+
+  function searchText(done) {
+    var q = TB.query, rows = TB.matches, token = {};
+    TB.searchToken = token;
+    var byFile = {}, names = [];
+    rows.forEach(function (r) {
+      var name = "s" + TB.index.s[r];
+      if (!byFile[name]) { byFile[name] = []; names.push(name); }
+      byFile[name].push(r);
+    });
+    var hits = {}, next = 0, finished = 0, failed = null, started = performance.now();
+    function report() {
+      setStatus("searching\u2026 " + finished + " of " + names.length + " scenarios");
+    }
+    function pump() {
+      if (TB.searchToken !== token) { return; }
+      if (finished === names.length) {
+        TB.matches = rows.filter(function (r) { return hits[r]; });
+        TB.searchMs = performance.now() - started;
+        mark("theraeval:search-done");
+        done(failed);
+        return;
+      }
+      while (next < names.length && next - finished < 6) {
+        (function (name) {
+          loadData(name).then(function (chunk) {
+            byFile[name].forEach(function (r) { if (rowText(r, chunk, q)) { hits[r] = true; } });
+          }, function (err) { failed = err; }).then(function () {
+            finished += 1;
+            if (finished % 25 === 0) { report(); }
+            pump();
+          });
+        })(names[next++]);
+      }
+    }
+    report();
+    pump();
   }
 
   function pageSize() { return Number($("#tb-size").value) || 10; }
@@ -190,13 +311,28 @@
     $all(".tb-status").forEach(function (s) { s.textContent = text; });
   }
 
+  // search hits are wrapped in <mark> elements built from text nodes: model text never becomes markup
+  function marked(tag, text, cls) {
+    var n = node(tag, null, cls);
+    var s = String(text), q = TB.query;
+    if (!q) { n.textContent = s; return n; }
+    var lower = s.toLowerCase(), at = 0, hit;
+    while ((hit = lower.indexOf(q, at)) >= 0) {
+      if (hit > at) { n.appendChild(document.createTextNode(s.slice(at, hit))); }
+      n.appendChild(node("mark", s.slice(hit, hit + q.length)));
+      at = hit + q.length;
+    }
+    if (at < s.length) { n.appendChild(document.createTextNode(s.slice(at))); }
+    return n;
+  }
+
   function renderTurns(box, turns) {
     if (!turns) { box.appendChild(node("p", "(no transcript for this candidate)", "empty")); return; }
     turns.forEach(function (t) {
       var role = String(t[0]);
       var turn = node("div", null, "turn role-" + (role === "patient" ? "patient" : "therapist"));
       turn.appendChild(node("span", role, "role"));
-      turn.appendChild(node("div", t[1], "text"));
+      turn.appendChild(marked("div", t[1], "text"));
       box.appendChild(turn);
     });
   }
@@ -216,7 +352,7 @@
     head.appendChild(node("strong", outcomeText(verdict, nameA, nameB)));
     td.appendChild(head);
     if (unscored) { td.appendChild(node("div", "unscored: " + unscored, "unscored")); }
-    if (reason) { td.appendChild(node("div", reason, "reason")); }
+    if (reason) { td.appendChild(marked("div", reason, "reason")); }
     return td;
   }
 
@@ -232,6 +368,14 @@
     h.appendChild(node("span", nameA + " vs " + nameB, "badge pair"));
     if (persona) { h.appendChild(node("span", "persona " + persona, "badge")); }
     if (ix.judges.length > 1) { h.appendChild(node("span", "judge " + ix.judges[ix.j[r]], "badge")); }
+    var cut = ix.cut ? ix.cut[r] : 0;
+    [[1, nameA], [2, nameB]].forEach(function (side) {
+      if (cut & side[0]) {
+        var b = node("span", "\u2702 " + side[1] + ": reply cut at the token limit", "badge cut");
+        b.title = "stop_reason max_tokens / model_length in the stage-1 log: the reply was truncated";
+        h.appendChild(b);
+      }
+    });
     card.appendChild(h);
     var info = ix.personaInfo[ix.p[r]];
     if (persona && info) { card.appendChild(node("p", info, "persona-info")); }
@@ -245,7 +389,10 @@
     var dl = node("div", null, "dialogues");
     sides.forEach(function (side) {
       var box = node("div", null, "dialogue");
-      box.appendChild(node("h4", side[2] + ": " + side[1]));
+      var title = node("h4", side[2] + ": " + side[1]);
+      var n = (chunk.cut || {})[side[0] + "|" + persona] || (chunk.cut || {})[side[0] + "|"];
+      if (n) { title.appendChild(node("span", " \u2702 " + n + " repl" + (n > 1 ? "ies" : "y") + " cut at the token limit", "cut")); }
+      box.appendChild(title);
       var turns = node("div", null, "turns");
       renderTurns(turns, side[3]);
       box.appendChild(turns);
@@ -284,23 +431,11 @@
     var pages = Math.max(1, Math.ceil(total / size));
     TB.page = Math.min(Math.max(TB.page, 0), pages - 1);
     var rows = TB.matches.slice(TB.page * size, (TB.page + 1) * size);
-    // links from the crisis-safety section: filter the browser to that scenario and candidate
-    $all("a.tb-link").forEach(function (a) {
-      a.addEventListener("click", function () {
-        if (search) { search.value = a.getAttribute("data-scenario") || ""; }
-        var pick = $("#tb-candidate"), want = a.getAttribute("data-candidate");
-        if (pick) {
-          for (var i = 0; i < pick.options.length; i++) {
-            if (pick.options[i].textContent === want) { pick.value = pick.options[i].value; }
-          }
-        }
-        refilter();
-      });
-    });
     $all(".tb-prev").forEach(function (b) { b.disabled = TB.page === 0; });
     $all(".tb-next").forEach(function (b) { b.disabled = TB.page >= pages - 1; });
     var status = total === 0 ? "no comparison matches the filters" :
       "page " + (TB.page + 1) + " of " + pages + " \u00b7 " + total + " matching comparisons";
+    if (TB.query) { status += " (text \u201c" + TB.query + "\u201d found in " + total + ")"; }
     setStatus(status);
     var names = {};
     rows.forEach(function (r) { names["s" + TB.index.s[r]] = true; });
@@ -321,14 +456,25 @@
     });
   }
 
+  function refresh() {
+    filterRows();
+    var text = $("#tb-text");
+    TB.query = text ? text.value.trim().toLowerCase() : "";
+    TB.searchToken = null;
+    if (TB.query.length < 2) { TB.query = ""; renderPage(); return; }
+    searchText(function (err) {
+      renderPage();
+      if (err) { setStatus("some transcript files could not be loaded: " + (err.message || err)); }
+    });
+  }
+
   function startBrowser() {
     if (TB.started || !$("#tb-list")) { return; }
     TB.started = true;
     $("#tb-list").textContent = "loading transcripts\u2026";
     loadData("index").then(function (ix) {
       TB.index = ix;
-      filterRows();
-      renderPage();
+      refresh();
     }, function (err) {
       $("#tb-list").textContent = String(err && err.message || err);
     });
@@ -337,15 +483,28 @@
   function initBrowser() {
     var section = $("#transcripts"), list = $("#tb-list");
     if (!section || !list) { return; }
-    function refilter() { if (TB.index) { filterRows(); renderPage(); } else { startBrowser(); } }
-    ["#tb-criterion", "#tb-candidate", "#tb-risk", "#tb-flips", "#tb-unscored", "#tb-size"].forEach(function (sel) {
+    function refilter() { if (TB.index) { refresh(); } else { startBrowser(); } }
+    // links from the crisis-safety section: filter the browser to that scenario and candidate
+    $all("a.tb-link").forEach(function (a) {
+      a.addEventListener("click", function () {
+        if (search) { search.value = a.getAttribute("data-scenario") || ""; }
+        var pick = $("#tb-candidate"), want = a.getAttribute("data-candidate");
+        if (pick) {
+          for (var i = 0; i < pick.options.length; i++) {
+            if (pick.options[i].textContent === want) { pick.value = pick.options[i].value; }
+          }
+        }
+        refilter();
+      });
+    });
+    ["#tb-criterion", "#tb-candidate", "#tb-risk", "#tb-flips", "#tb-unscored", "#tb-cut", "#tb-size"].forEach(function (sel) {
       var el = $(sel);
       if (el) { el.addEventListener("change", refilter); }
     });
-    var search = $("#tb-search"), timer = null;
-    if (search) {
-      search.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(refilter, 200); });
-    }
+    var search = $("#tb-search"), text = $("#tb-text"), timer = null;
+    [search, text].forEach(function (box) {
+      if (box) { box.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(refilter, 250); }); }
+    });
     $all(".tb-prev").forEach(function (b) {
       b.addEventListener("click", function () { if (TB.index) { TB.page -= 1; renderPage(); } });
     });
@@ -362,13 +521,17 @@
     }
   }
 
-  window.theraevalReport = { startTranscripts: startBrowser };
+  window.theraevalReport = {
+    startTranscripts: startBrowser,
+    // for benchmarks/report_size.py: run a text search now (no typing debounce)
+    search: function (text) { var box = $("#tb-text"); if (box && TB.index) { box.value = text; refresh(); } }
+  };
 
   document.addEventListener("DOMContentLoaded", function () {
     initSortable();
+    initPlots();        // registers the figure pickers' listeners before the leaderboard sets them
     initLeaderboard();
     initBrowser();
-    initPlots();
     mark("theraeval:ready");
   });
 })();

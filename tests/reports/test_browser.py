@@ -38,7 +38,7 @@ def _severe(driver: Any) -> list[dict[str, Any]]:
 def _visible_candidates(driver: Any, table: str) -> list[str]:
     from selenium.webdriver.common.by import By
 
-    return [r.find_element(By.CSS_SELECTOR, "th").text for r in
+    return [r.find_element(By.CSS_SELECTOR, "th").get_attribute("data-v") for r in
             driver.find_elements(By.CSS_SELECTOR, f"{table} tbody tr") if r.is_displayed()]
 
 

@@ -62,7 +62,12 @@ def test_rendered_files_hold_no_live_markup_or_environment(tmp_path: Path, monke
     run = synthetic_run(tmp_path)
     index = render_report(run)
     assert index == run / "report" / "index.html"
-    files = [p for p in (run / "report").rglob("*") if p.is_file() and p.name != "plotly.min.js"]
+    # downloads/ holds byte-for-byte copies of the run's data files (CSV, parquet): data, never parsed as a page
+    files = [p for p in (run / "report").rglob("*")
+             if p.is_file() and p.name != "plotly.min.js" and "downloads" not in p.relative_to(run).parts]
+    for name in ("verdicts.parquet", "transcripts.parquet", "table.csv"):
+        src = run / name if name.endswith(".parquet") else run / "tables" / name
+        assert (run / "report" / "downloads" / name).read_bytes() == src.read_bytes()
     assert any(p.name == "index.js" for p in files) and any(re.fullmatch(r"s\d+\.js", p.name) for p in files)
     for p in files:
         text = p.read_text(encoding="utf-8")

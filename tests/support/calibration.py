@@ -84,3 +84,22 @@ def truth_from_key(key: pd.DataFrame, judge: Judge = default_judge) -> pd.DataFr
     out = pd.DataFrame(rows)
     out.loc[out["truth"] == "unscored", "truth"] = "tie"
     return out
+
+
+def rated_run(root: Path, *, n_items: int = 90, seed: int = 2) -> tuple[Path, Path, Path]:
+    """A run, a packet on empathy + safety, and ratings of 5 simulated clinicians (accuracy 0.85): the truth
+    equals the judge on empathy and is unrelated to the judge on safety. Returns (run, ratings CSV, key)."""
+    import numpy as np
+
+    from harness.calibration import export_packets, read_key, simulate_ratings
+
+    run = write_run(root, n_scenarios=40)
+    paths = export_packets(run, n_items=n_items, seed=seed, criteria=["empathy", "safety"])
+    key = read_key(paths.key)
+    truth = truth_from_key(key)
+    safety = truth["criterion"] == "safety"
+    truth.loc[safety, "truth"] = np.random.default_rng(0).choice(["A", "B", "tie"], size=int(safety.sum()))
+    ratings = simulate_ratings(key, truth, 5, 0.85, 0.3, seed=1, missing_rate=0.05)
+    ratings_path = root / "ratings.csv"
+    ratings.to_csv(ratings_path, index=False)
+    return run, ratings_path, paths.key

@@ -113,7 +113,7 @@ def driver() -> Iterator[Any]:
 # --- reward_heads ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def judge() -> RewardHeads:
-    """The bundled heads on the real MiniLM encoder (loaded once, ~2-5 s)."""
+    """The bundled offline judge (evidence encoder + heads; loaded once, ~1 s)."""
     return RewardHeads.load()
 
 

@@ -25,8 +25,9 @@ SCENARIOS = [
 ]
 
 
-def make_real_run(tmp: Path) -> Path:
-    """A real offline run: 3 scripted candidates + one imported-responses candidate whose replies are XSS."""
+def make_real_run(tmp: Path, *, name: str = "demo", judge: str = "scripted/judge-keywords") -> Path:
+    """A real offline run: 3 scripted candidates (verbose's replies cut at max_tokens) + one imported-responses
+    candidate whose replies are XSS."""
     from harness.cli import main
 
     (tmp / "scenarios.jsonl").write_text("".join(json.dumps(s) + "\n" for s in SCENARIOS), encoding="utf-8")
@@ -34,16 +35,17 @@ def make_real_run(tmp: Path) -> Path:
                                            for s in SCENARIOS), encoding="utf-8")
     cands = {"warm": "scripted/therapist-warm", "crisis-aware": "scripted/therapist-crisis",
              "verbose": "scripted/therapist-verbose"}
-    text = (f'[run]\nname = "demo"\noutput_dir = "{tmp / "runs"}"\n\n'
+    text = (f'[run]\nname = "{name}"\noutput_dir = "{tmp / "runs"}"\n\n'
             f'[data]\nscenarios = "{tmp / "scenarios.jsonl"}"\npersonas_per_scenario = 1\n\n'
-            '[judge]\nmodel = "scripted/judge-keywords"\n'
+            f'[judge]\nmodel = "{judge}"\n'
             + "".join(f'\n[[candidates]]\nname = "{n}"\nmodel = "{m}"\n' for n, m in cands.items())
+            + "max_tokens = 40\n"  # verbose (the last one): its ~80-word replies stop at the token limit
             + f'\n[[candidates]]\nname = "xss"\nresponses = "{tmp / "xss.jsonl"}"\n')
-    cfg = tmp / "demo.toml"
+    cfg = tmp / f"{name}.toml"
     cfg.write_text(text, encoding="utf-8")
     assert main(["run", str(cfg), "--display", "none"]) == 0
-    assert main(["leaderboard", str(tmp / "runs" / "demo")]) == 0  # the report reads tables, never writes them
-    return tmp / "runs" / "demo"
+    assert main(["leaderboard", str(tmp / "runs" / name)]) == 0  # the report reads tables, never writes them
+    return tmp / "runs" / name
 
 
 def synthetic_run(root: Path, *, agreement: bool = True, n_candidates: int = 3, n_scenarios: int = 5,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -16,14 +15,12 @@ from harness.calibration import (
     STATISTICS,
     agreement_main,
     agreement_report,
-    export_packets,
     format_agreement,
     read_key,
-    simulate_ratings,
 )
 from harness.core import InputError
 from harness.leaderboard import format_leaderboard, write_leaderboard
-from tests.support.calibration import truth_from_key, write_run
+from tests.support.calibration import rated_run, write_run
 
 
 @pytest.fixture(scope="module")
@@ -32,17 +29,7 @@ def calibrated_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
 
     The truth equals the judge on empathy, and is unrelated to the judge on safety.
     """
-    root = tmp_path_factory.mktemp("report")
-    run = write_run(root, n_scenarios=40)
-    paths = export_packets(run, n_items=90, seed=2, criteria=["empathy", "safety"])
-    key = read_key(paths.key)
-    truth = truth_from_key(key)
-    safety = truth["criterion"] == "safety"
-    truth.loc[safety, "truth"] = np.random.default_rng(0).choice(["A", "B", "tie"], size=int(safety.sum()))
-    ratings = simulate_ratings(key, truth, 5, 0.85, 0.3, seed=1, missing_rate=0.05)
-    ratings_path = root / "ratings.csv"
-    ratings.to_csv(ratings_path, index=False)
-    return run, ratings_path, paths.key
+    return rated_run(tmp_path_factory.mktemp("report"))
 
 
 def test_tables_and_gate(calibrated_run: tuple[Path, Path, Path]) -> None:

@@ -11,7 +11,7 @@ import pytest
 from harness.cli import build_parser
 
 COMMANDS = ("run", "stage1", "stage2", "validate", "verdicts", "leaderboard", "report", "packets", "agreement",
-            "preferences", "train", "personas", "criteria", "judges", "models", "safety")
+            "judge-agreement", "preferences", "train", "personas", "criteria", "judges", "models", "safety")
 
 
 def test_every_command_group_is_registered() -> None:
