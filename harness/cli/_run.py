@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.core import DISPLAYS, InputError
+from harness.core import DISPLAYS, RESUME_HINT, InputError, on_interrupt
 
 if TYPE_CHECKING:
     from harness.run import RunPlan
@@ -22,6 +24,25 @@ def with_config(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: 
                    help="inspect progress display")
     p.set_defaults(fn=fn)
     return p
+
+
+def interruptible(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A command that SIGINT / SIGTERM stop cleanly: the write in progress finishes (harness.core._interrupt), then
+    it prints the resume hint and exits 130 / 143, whatever inspect made of the interrupt on its way out."""
+
+    @functools.wraps(fn)
+    def run(args: argparse.Namespace) -> int:
+        with on_interrupt() as state:
+            try:
+                return fn(args)
+            except BaseException:
+                if state.signum is None:
+                    raise
+                exc_code = 128 + state.signum
+        print(RESUME_HINT, file=sys.stderr)
+        return exc_code
+
+    return run
 
 
 def _attach_judge_card(plan: RunPlan) -> None:
@@ -48,6 +69,7 @@ def _plan(args: argparse.Namespace) -> RunPlan:
     return plan
 
 
+@interruptible
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.run import dry_run, stage1, stage2, stage2_workers
     from harness.verdicts import write_verdicts
@@ -87,6 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+@interruptible
 def cmd_stage1(args: argparse.Namespace) -> int:
     from harness.run import stage1
 
@@ -96,6 +119,7 @@ def cmd_stage1(args: argparse.Namespace) -> int:
     return 0
 
 
+@interruptible
 def cmd_stage2(args: argparse.Namespace) -> int:
     from harness.run import stage2
     from harness.verdicts import write_verdicts

@@ -1,11 +1,12 @@
-"""Foundations every stage uses: the input error, the JSONL reader, atomic writes, log locations and the
-progress-line helpers (rate, ETA, heartbeat).
+"""Foundations every stage uses: the input error, the JSONL reader, atomic writes, log locations, the progress-line
+helpers (rate, ETA, heartbeat) and SIGINT/SIGTERM handling (a write in progress finishes first).
 
 Reads and writes nothing by itself. May import: the standard library and pandas only (no theraeval package).
 """
 
 from harness.core._errors import InputError
-from harness.core._files import atomic_write_parquet, atomic_write_text, local_path
+from harness.core._files import atomic_write_parquet, atomic_write_text, local_path, user_file
+from harness.core._interrupt import RESUME_HINT, Interrupted, on_interrupt, uninterrupted
 from harness.core._jsonl import iter_jsonl
 from harness.core._progress import (
     DISPLAYS,
@@ -25,7 +26,9 @@ __all__ = [
     "HEARTBEAT_ENV",
     "Heartbeat",
     "InputError",
+    "Interrupted",
     "LinePrinter",
+    "RESUME_HINT",
     "atomic_write_parquet",
     "atomic_write_text",
     "builtin_or_path",
@@ -35,8 +38,11 @@ __all__ = [
     "heartbeat_seconds",
     "iter_jsonl",
     "local_path",
+    "on_interrupt",
     "parse_sweep_candidate",
     "rate_eta",
     "read_toml",
     "sweep_candidate_name",
+    "uninterrupted",
+    "user_file",
 ]

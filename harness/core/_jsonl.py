@@ -15,7 +15,7 @@ _FIX = "write one JSON object per line"
 def iter_jsonl(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield (`"line N"`, object) for every non-blank line; invalid UTF-8, JSON or a non-object is an InputError."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM is tolerated
     except UnicodeDecodeError as e:
         raise InputError(path, "encoding", str(e)[:60], "not UTF-8 text", "save the file as UTF-8") from None
     for i, line in enumerate(text.splitlines(), start=1):

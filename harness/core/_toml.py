@@ -14,7 +14,7 @@ from harness.core._errors import InputError
 def read_toml(path: Path) -> dict[str, Any]:
     """The TOML table of `path`; malformed TOML is an `InputError` naming the position."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is tolerated
     except tomllib.TOMLDecodeError as e:
         raise InputError(path, "toml", str(e), "malformed TOML", "fix the TOML syntax at the position shown") from None
     except UnicodeDecodeError as e:
@@ -26,6 +26,8 @@ def builtin_or_path(spec: str | Path, folder: Path, what: str, field: str) -> Pa
     p = Path(spec)
     if not p.suffix and (folder / f"{spec}.toml").is_file():
         p = folder / f"{spec}.toml"
+    if p.is_dir():
+        raise InputError(p, field, str(spec), "is a directory, not a file", f"give the path of a {what} .toml file")
     if not p.is_file():
         names = sorted(q.stem for q in folder.glob("*.toml"))
         raise InputError(p, field, str(spec), f"no such {what} or file",

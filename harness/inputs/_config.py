@@ -6,20 +6,27 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from harness.core import InputError, read_toml
+from harness.core import InputError, read_toml, user_file
 from harness.inputs._batch import BatchSpec, check_batch
 from harness.inputs._pricing import ModelPrice, check_pricing
+from harness.inputs._secrets import check_no_secrets, hide_secrets, secret_name
+from harness.inputs._text import NonBlank
 from harness.inputs._trained import expand_trained_candidates
 
 BUILTIN_SMOLLM2 = "builtin/smollm2"
 BUILTIN_CONFIGS = Path(__file__).resolve().parent / "configs"
 """Bundled run configs, usable by name (`theraeval run quickstart`)."""
-_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password)", re.I)
 _PROVIDER = re.compile(r"^[a-z][a-z0-9_-]*/.+")
+Temperature = Annotated[float, Field(ge=0, le=2, allow_inf_nan=False)]
+"""A sampling temperature: finite, 0 to 2 (the widest range providers accept)."""
+TopP = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+Seed = Annotated[int, Field(ge=0, lt=2**32)]
+"""A generation seed: 0 to 2^32 - 1 (what numpy and torch seeding accept)."""
+ApiKeyEnv = Annotated[str, Field(pattern=r"^([A-Z_][A-Z0-9_]*|none)$")]
 
 
 class _Strict(BaseModel):
@@ -33,11 +40,14 @@ class ModelSpec(_Strict):
     """Inspect model string (`openai/gpt-4o-mini`, `openai-api/<service>/<model>`, `hf/local`, `vllm/...`,
     `anthropic/...`, `scripted/<name>`) or `builtin/smollm2` (the offline default)."""
     base_url: str | None = None
+    api_key_env: ApiKeyEnv | None = None
+    """The environment variable holding this model's API key (default: the provider's own, e.g. OPENAI_API_KEY,
+    `<SERVICE>_API_KEY`), or `"none"` for a server that takes no key (a local OpenAI-compatible server)."""
     model_args: dict[str, Any] = {}
-    temperature: float | None = None
-    top_p: float | None = None
+    temperature: Temperature | None = None
+    top_p: TopP | None = None
     max_tokens: int | None = Field(default=None, gt=0)
-    seed: int | None = None
+    seed: Seed | None = None
     batch: bool | BatchSpec = False
     """Send this model's calls through the provider's batch API (about half the price, results within hours):
     `true` or a table of `BatchSpec` settings; `BATCH_PROVIDERS` only. Same outputs, so not part of the cache scope
@@ -48,7 +58,7 @@ class ModelSpec(_Strict):
         if not _PROVIDER.match(self.model):
             raise ValueError(f"model {self.model!r} is not '<provider>/<name>'")
         for key in self.model_args:
-            if _SECRET_KEY.search(key):
+            if secret_name(key):
                 raise ValueError(f"model_args.{key} looks like a secret; secrets are never read from configs "
                                  "(they would be copied into the run directory): set the provider's environment "
                                  "variable instead, e.g. OPENAI_API_KEY")
@@ -60,8 +70,8 @@ class ModelSpec(_Strict):
         return self
 
     def spec_hash(self) -> str:
-        """Hash of everything that changes this model's outputs (cache scope)."""
-        blob = json.dumps(self.model_dump(mode="json", exclude={"batch"}), sort_keys=True)
+        """Hash of everything that changes this model's outputs (cache scope; where the key is read from does not)."""
+        blob = json.dumps(self.model_dump(mode="json", exclude={"api_key_env", "batch"}), sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -78,9 +88,9 @@ def structured_by_default(model: str) -> bool:
 class PatientSpec(ModelSpec):
     """The patient simulator role."""
 
-    temperature: float | None = 0.7
+    temperature: Temperature | None = 0.7
     max_tokens: int | None = Field(default=160, gt=0)
-    seed: int | None = 0
+    seed: Seed | None = 0
     on_role_break: Literal["regenerate", "flag", "stop"] = "regenerate"
     """A follow-up the role check reads as the therapist/assistant (harness.fidelity): `regenerate` it (up to
     `max_tries` in all, then the scripted fallback, or flagged with `fallback = "none"`), keep it `flag`ged, or
@@ -111,9 +121,9 @@ class JudgeSpec(ModelSpec):
     orders: Literal["both", "ab"] = "both"
     structured: bool | None = None
     """JSON-schema structured output; None = on for providers that support it (`STRUCTURED_PROVIDERS`)."""
-    temperature: float | None = 0.0
+    temperature: Temperature | None = 0.0
     max_tokens: int | None = Field(default=512, gt=0)
-    seed: int | None = 0
+    seed: Seed | None = 0
 
     def use_structured(self) -> bool:
         """Whether to ask for structured output: explicit setting, else by provider support."""
@@ -135,13 +145,14 @@ class CandidateSpec(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
     model: str | None = None
     responses: str | None = None
-    system_prompt: str | None = None
+    system_prompt: NonBlank | None = None
     base_url: str | None = None
+    api_key_env: ApiKeyEnv | None = None
     model_args: dict[str, Any] = {}
-    temperature: float | None = 0.7
-    top_p: float | None = None
+    temperature: Temperature | None = 0.7
+    top_p: TopP | None = None
     max_tokens: int | None = Field(default=256, gt=0)
-    seed: int | None = 0
+    seed: Seed | None = 0
     batch: bool | BatchSpec = False
     """The provider's batch API for this candidate's calls (`ModelSpec.batch`)."""
 
@@ -155,13 +166,15 @@ class CandidateSpec(_Strict):
 
     def as_model(self) -> ModelSpec:
         assert self.model is not None
-        return ModelSpec(model=self.model, base_url=self.base_url, model_args=self.model_args,
+        return ModelSpec(model=self.model, base_url=self.base_url, api_key_env=self.api_key_env,
+                         model_args=self.model_args,
                          temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens, seed=self.seed,
                          batch=self.batch)
 
     def spec_hash(self) -> str:
         """Hash of what changes the judge's answers (cache scope); `exclude_flagged` only selects what is judged."""
-        blob = json.dumps(self.model_dump(mode="json", exclude={"exclude_flagged", "batch"}), sort_keys=True)
+        blob = json.dumps(self.model_dump(mode="json", exclude={"exclude_flagged", "api_key_env", "batch"}),
+                          sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -180,8 +193,8 @@ class DataSpec(_Strict):
 
 class DialogueSpec(_Strict):
     turns: int = Field(default=1, ge=1)
-    stop_token: str = "[END]"
-    system_prompt: str | None = None
+    stop_token: NonBlank = "[END]"
+    system_prompt: NonBlank | None = None
     """Default candidate system prompt (a candidate's own `system_prompt` wins)."""
 
 
@@ -262,12 +275,9 @@ class RunConfig(_Strict):
 
 
 def redact(value: Any) -> Any:
-    """Replace the values of secret-looking keys, at any depth, so error messages never echo a key."""
-    if isinstance(value, dict):
-        return {k: "***" if _SECRET_KEY.search(str(k)) else redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
+    """Hide secret-looking values (credential-named keys, key-shaped strings), at any depth, so error messages never
+    echo a key (`harness.inputs._secrets`)."""
+    return hide_secrets("", value)
 
 
 def _field_of(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
@@ -294,17 +304,17 @@ def config_file(spec: str | Path) -> Path:
 
 def load_run_config(path: str | Path) -> tuple[RunConfig, dict[str, Any]]:
     """Parse and validate a run config; returns the config and the raw TOML table (for the snapshot)."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(p, "path", str(p), "config file not found", "pass the path of a run config .toml")
-    raw = expand_trained_candidates(read_toml(p), p.resolve())  # `[[candidates]] from = "models/<dir>"`
+    p = user_file(path, "path", "pass the path of a run config .toml")
+    raw = read_toml(p)
+    check_no_secrets(raw, p)  # before anything that could echo a value
+    raw = expand_trained_candidates(raw, p.resolve())  # `[[candidates]] from = "models/<dir>"`
     try:
         cfg = RunConfig.model_validate(raw)
     except ValidationError as e:
         err = e.errors()[0]
         field = _field_of(tuple(err["loc"]), raw) or "config"
         msg = err["msg"].removeprefix("Value error, ")
-        raise InputError(p, field, redact(err.get("input")), msg,
+        raise InputError(p, field, hide_secrets(field, err.get("input")), msg,
                          "see docs/config.md for the run config fields") from None
     _check_run(cfg, p)
     check_pricing(cfg, p)

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.core import InputError, builtin_or_path, content_hash, read_toml
+from harness.inputs._text import NonBlank
 
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "scorers" / "criteria"
 
@@ -17,10 +18,10 @@ class Criterion(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(min_length=1, pattern=r"^[a-z][a-z0-9_]*$")
-    name: str = Field(min_length=1)
-    description: str = Field(min_length=1)
-    better_when: str = Field(min_length=1)
-    worse_when: str = Field(min_length=1)
+    name: NonBlank
+    description: NonBlank
+    better_when: NonBlank
+    worse_when: NonBlank
 
 
 class CriteriaSet(BaseModel):
@@ -76,7 +77,7 @@ def load_criteria(spec: str | Path) -> CriteriaSet:
             crit = data.get("criteria", [])[loc[1]]
             cid = crit.get("id", "?") if isinstance(crit, dict) else "?"
             field = f"criteria[{loc[1]}] (id={cid}) " + ".".join(str(x) for x in loc[2:])
-        raise InputError(p, field, err.get("input"), err["msg"],
+        raise InputError(p, field, err.get("input"), err["msg"].removeprefix("Value error, "),
                          "each [[criteria]] needs id, name, description, better_when, worse_when") from None
     seen: set[str] = set()
     for c in cs.criteria:

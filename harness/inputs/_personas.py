@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from harness.core import InputError, iter_jsonl
+from harness.core import InputError, iter_jsonl, user_file
+from harness.inputs._text import NonBlank
 
 Likert = Literal["strongly agree", "agree", "neutral", "disagree", "strongly disagree"]
 
@@ -44,13 +45,13 @@ class Persona(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
-    age_group: str
-    gender: str
-    ethnicity: str
+    age_group: NonBlank
+    gender: NonBlank
+    ethnicity: NonBlank
     diagnoses: tuple[str, ...] = ()
     """Self-reported diagnoses; empty means none reported."""
     severity: Literal["none", "mild", "moderate", "severe"]
-    treatment: str
+    treatment: NonBlank
     """Current treatment, e.g. `therapy`, `medication`, `none`."""
     ai_experience: tuple[str, ...] = ()
     """What the person has used AI chat tools for."""
@@ -60,7 +61,7 @@ class Persona(BaseModel):
     """1-5 importance per therapeutic criterion id (keys of `IMPORTANCE_CRITERIA`)."""
     helpful_areas: tuple[str, ...] = ()
     appropriate_uses: tuple[str, ...] = ()
-    communication_style: str = "plain and direct"
+    communication_style: NonBlank = "plain and direct"
     """How the simulated patient writes (e.g. `brief, guarded`)."""
 
     @field_validator("importance")
@@ -137,8 +138,7 @@ class Persona(BaseModel):
 def load_personas_file(path: str | Path) -> list[Persona]:
     """Load personas from a `.jsonl` file (one persona object per line), validating every field."""
     p = Path(path)
-    if not p.is_file():
-        raise InputError(p, "path", str(p), "file not found", "point the config at an existing personas file")
+    user_file(p, "path", "point the config at an existing personas file")
     if p.suffix.lower() != ".jsonl":
         raise InputError(p, "suffix", p.suffix, "unsupported persona file type",
                          "use a .jsonl file (or build one with `theraeval personas from-survey`)")
@@ -150,7 +150,7 @@ def load_personas_file(path: str | Path) -> list[Persona]:
         except ValidationError as e:
             err = e.errors()[0]
             field = ".".join(str(x) for x in err["loc"]) or "persona"
-            raise InputError(p, f"{where} {field}", err.get("input"), err["msg"],
+            raise InputError(p, f"{where} {field}", err.get("input"), err["msg"].removeprefix("Value error, "),
                              "see docs/data-formats.md for the persona fields") from None
         if persona.id in seen:
             raise InputError(p, f"{where} id", persona.id, "duplicate persona id", "give each persona a unique id")

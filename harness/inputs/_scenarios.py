@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.core import InputError, iter_jsonl
+from harness.core import InputError, iter_jsonl, user_file
+from harness.inputs._text import NonBlank
 
 Risk = Literal["none", "low", "elevated", "crisis"]
 RISK_LEVELS: tuple[str, ...] = ("none", "low", "elevated", "crisis")
@@ -23,7 +24,7 @@ class Scenario(BaseModel):
 
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     """Stable identifier (letters, digits, `_ . -`); joins candidates' transcripts across logs."""
-    text: str = Field(min_length=1)
+    text: NonBlank
     """The patient's first message."""
     source: str = "user"
     """Where the text comes from (`theraeval`, `epitome`, a dataset name...)."""
@@ -45,7 +46,7 @@ def _validated(rows: Iterable[tuple[str, dict[str, Any]]], file: str | Path) -> 
             err = e.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or "row"
             raise InputError(
-                file, f"{where} {field}", err.get("input"), err["msg"],
+                file, f"{where} {field}", err.get("input"), err["msg"].removeprefix("Value error, "),
                 f"give every scenario an id, a text and a risk in {RISK_LEVELS}",
             ) from None
         if s.id in seen:
@@ -60,16 +61,14 @@ def _validated(rows: Iterable[tuple[str, dict[str, Any]]], file: str | Path) -> 
 
 def load_scenarios_file(path: str | Path) -> list[Scenario]:
     """Load scenarios from a `.jsonl`, `.json` (list) or `.csv` file (columns id, text, risk, source, tags)."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(p, "path", str(p), "file not found", "point the config at an existing scenarios file")
+    p = user_file(path, "path", "point the config at an existing scenarios file")
     suffix = p.suffix.lower()
     rows: list[tuple[str, dict[str, Any]]] = []
     if suffix == ".jsonl":
         rows = list(iter_jsonl(p))
     elif suffix == ".json":
         try:
-            data = json.loads(p.read_text(encoding="utf-8"))
+            data = json.loads(p.read_text(encoding="utf-8-sig"))
         except json.JSONDecodeError as e:
             raise InputError(p, f"line {e.lineno}", e.doc[e.pos:e.pos + 40], f"invalid JSON ({e.msg})",
                              "write a JSON list of scenario objects") from None
@@ -77,7 +76,7 @@ def load_scenarios_file(path: str | Path) -> list[Scenario]:
             raise InputError(p, "top level", type(data).__name__, "not a list", "write a JSON list of objects")
         rows = [(f"item {i}", obj) for i, obj in enumerate(data, start=1)]
     elif suffix == ".csv":
-        with p.open(newline="", encoding="utf-8") as fh:
+        with p.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             missing = {"id", "text"} - set(reader.fieldnames or [])
             if missing:

@@ -35,6 +35,7 @@ from harness.inputs import (
     select_scenarios,
 )
 from harness.run._endpoints import check_endpoints
+from harness.run._preflight import check_api_keys, check_model_args, keep_local_models_offline
 from harness.run._progress import default_display
 
 Pair = tuple[str, str]
@@ -92,8 +93,10 @@ def plan_run(config_path: str | Path) -> RunPlan:
     """Load and validate the config and every file it points at; nothing is written."""
     path = config_file(config_path).resolve()
     cfg, _ = load_run_config(path)
+    keep_local_models_offline(cfg)  # before anything loads transformers (harness/run/_preflight.py)
     base = path.parent
     scenarios = resolve_scenarios(cfg.data.scenarios, base)
+    all_ids = [s.id for s in scenarios]
     if cfg.data.scenario_ids is not None:
         scenarios = select_scenarios(scenarios, cfg.data.scenario_ids, path, "data.scenario_ids", cfg.data.scenarios)
     if cfg.data.scenario_limit is not None:
@@ -109,7 +112,7 @@ def plan_run(config_path: str | Path) -> RunPlan:
     plan = RunPlan(cfg, path, run_dir, scenarios, personas, criteria)
     for c in cfg.candidates:
         if c.responses is not None:
-            load_responses(plan.responses_path(c), [s.id for s in scenarios])
+            load_responses(plan.responses_path(c), [s.id for s in scenarios], all_ids)
     if cfg.judge.kind == "rm":
         from scorers import load_reward_judge
 
@@ -117,6 +120,8 @@ def plan_run(config_path: str | Path) -> RunPlan:
     from harness.run._safety import check_safety  # [safety] / [gate] min_safe_rate (docs/safety.md)
 
     check_safety(plan)
+    check_model_args(cfg, path)
+    check_api_keys(cfg, path)
     check_endpoints(cfg, path)
     return plan
 

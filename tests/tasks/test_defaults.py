@@ -80,7 +80,8 @@ def _differences(got: dict[str, dict[str, Any]]) -> dict[str, dict[str, tuple[An
 def test_task_defaults_are_what_the_run_passes_for_an_llm_judge(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A config naming a judge model (the raw-inspect counterpart: `--model-role judge=...`): no difference."""
-    got = _runner_args(tmp_path, monkeypatch, '[judge]\nmodel = "openai-api/someserver/judge-7b"\n')
+    got = _runner_args(tmp_path, monkeypatch, '[judge]\nmodel = "openai-api/someserver/judge-7b"\n'
+                                              'api_key_env = "none"\n')  # (no server: the key check would stop it)
     assert _differences(got) == {}
     assert got["pairwise"]["structured"] is None  # by the judge's provider, in the run and under inspect alike
 

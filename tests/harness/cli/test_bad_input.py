@@ -70,7 +70,8 @@ CASES = {
                                "nope.jsonl", "responses", "file not found"),
     "unreachable endpoint": (lambda t, c: _append(c, f'\n[[candidates]]\nname = "api"\nmodel = '
                                                      f'"openai-api/local/m"\nbase_url = '
-                                                     f'"http://127.0.0.1:{_closed_port()}/v1"\n'),
+                                                     f'"http://127.0.0.1:{_closed_port()}/v1"\n'
+                                                     'api_key_env = "none"\n'),
                              "t.toml", "candidates[3](name=api).base_url", "unreachable"),
 }
 

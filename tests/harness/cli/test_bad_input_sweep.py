@@ -125,22 +125,137 @@ RUN_CASES: dict[str, tuple[Mutate, str, str, str]] = {
         "", "turns", "2"),
 }
 
+
+def _candidate(body: str) -> Mutate:
+    """One more candidate `x` (the fourth, `candidates[3]`) with the TOML `body`."""
+    return _append(f'\n[[candidates]]\nname = "x"\n{body}\n')
+
+
+def _warm(line: str) -> Mutate:
+    """A line added to the first candidate (`candidates[0](name=warm)`)."""
+    return lambda t, c: _edit(c, 'name = "warm"', f'name = "warm"\n{line}')
+
+
+def _folder(key: str, name: str) -> Mutate:
+    """`[data] key` (or the scenarios path) names a folder."""
+    def mutate(t: Path, c: Path) -> None:
+        (t / name).mkdir()
+        if key == "scenarios":
+            _edit(c, f'scenarios = "{t / "scenarios.jsonl"}"', f'scenarios = "{t / name}"')
+        else:
+            _edit(c, "[data]\n", f'[data]\n{key} = "{t / name}"\n')
+    return mutate
+
+
+def _responses_folder(t: Path, c: Path) -> None:
+    (t / "v.jsonl").mkdir()
+    c.write_text(c.read_text() + '\n[[candidates]]\nname = "vendor"\nresponses = "v.jsonl"\n')
+
+
+ZW = "\u200b\u2060\u200d"  # zero-width space, word joiner, zero-width joiner
+PLANTED = ("abcdef123456secret", "sk-PLANTEDxyz0123456789", "pa55w0rdPLANTED", "PLANTEDtok123456")
+"""Secret-looking values the cases below plant: no error message may show them."""
+
+# issue 16: blank text, generation settings, model_args, imported-response ids, folders, API keys, secrets
+RUN_CASES |= {
+    "scenarios: whitespace-only text": (_data("scenarios", "s.jsonl", json.dumps({"id": "a", "text": " \t "}) + "\n"),
+                                        "s.jsonl", "line 1 text", "zero-width characters"),
+    "scenarios: zero-width-only text": (_data("scenarios", "s.jsonl", json.dumps({"id": "a", "text": ZW}) + "\n"),
+                                        "s.jsonl", "line 1 text", repr(ZW)),
+    "personas: zero-width gender": (_data("personas", "p.jsonl", json.dumps(PERSONA | {"gender": ZW}) + "\n"),
+                                    "p.jsonl", "line 1 gender", repr(ZW)),
+    "criteria: blank description": (_data("criteria", "crit.toml", 'name = "c"\nversion = "1"\n[[criteria]]\n'
+                                          + CRITERION.replace('description = "d"', 'description = "\\u200b "')),
+                                    "crit.toml", "description", "zero-width characters"),
+    "responses: zero-width response": (_responses("v.jsonl", _all_scenarios(ZW)), "v.jsonl", "line 1 response",
+                                       repr(ZW)),
+    "candidate: blank system_prompt": (_warm('system_prompt = " \\u200b "'), "t.toml",
+                                       "candidates[0](name=warm).system_prompt", "zero-width characters"),
+    "dialogue: blank system_prompt": (_append('\n[dialogue]\nsystem_prompt = "\\u2060"\n'), "t.toml",
+                                      "dialogue.system_prompt", "zero-width characters"),
+    "candidate: temperature nan": (_warm("temperature = nan"), "t.toml", "candidates[0](name=warm).temperature",
+                                   "finite number"),
+    "candidate: temperature -0.5": (_warm("temperature = -0.5"), "t.toml", "candidates[0](name=warm).temperature",
+                                    "-0.5"),
+    "candidate: temperature 7": (_warm("temperature = 7.0"), "t.toml", "candidates[0](name=warm).temperature",
+                                 "less than or equal to 2"),
+    "candidate: top_p 1.5": (_warm("top_p = 1.5"), "t.toml", "candidates[0](name=warm).top_p", "1.5"),
+    "candidate: seed -1": (_warm("seed = -1"), "t.toml", "candidates[0](name=warm).seed", "-1"),
+    "judge: temperature inf": (lambda t, c: _edit(c, "[judge]\n", "[judge]\ntemperature = inf\n"), "t.toml",
+                               "judge.temperature", "finite number"),
+    "patient: top_p 0": (_append('\n[patient]\nmodel = "scripted/patient"\ntop_p = 0.0\n'), "t.toml",
+                         "patient.top_p", "greater than 0"),
+    "candidate: max_tokens nan": (_warm("max_tokens = nan"), "t.toml", "candidates[0](name=warm).max_tokens", "nan"),
+    "candidate: unknown hf model_args": (_candidate('model = "builtin/smollm2"\nmodel_args = {devise = "cpu"}'),
+                                         "t.toml", "candidates[3](name=x).model_args.devise", "'cpu'"),
+    "candidate: unknown hf/local model_args": (
+        _candidate('model = "hf/local"\nmodel_args = {model_path = "m", temprature = 0.2}'), "t.toml",
+        "candidates[3](name=x).model_args.temprature", "not an argument the 'hf' provider takes"),
+    "candidate: unknown openai-api model_args": (
+        _candidate('model = "openai-api/local/m"\napi_key_env = "none"\nmodel_args = {stream = true, retries = 3}'),
+        "t.toml", "candidates[3](name=x).model_args.retries", "use one of"),
+    "responses: unknown scenario ids": (
+        _responses("v.jsonl", _all_scenarios() + "".join(json.dumps({"scenario_id": f"s-typo{i}", "response": "r"})
+                                                         + "\n" for i in range(5))),
+        "v.jsonl", "scenario_id", "5 row(s) name scenarios that are not in the run's scenario set: 's-typo0', "
+                                  "'s-typo1', 's-typo2', ..."),
+    "scenarios: a folder": (_folder("scenarios", "sdir"), "sdir", "path", "is a directory"),
+    "personas: a folder": (_folder("personas", "pdir.jsonl"), "pdir.jsonl", "path", "is a directory"),
+    "criteria: a folder": (_folder("criteria", "cdir.toml"), "cdir.toml", "criteria", "is a directory"),
+    "responses: a folder": (_responses_folder, "v.jsonl", "responses", "is a directory"),
+    "api key: missing for openai-api": (
+        _candidate('model = "openai-api/nokeysvc/m"\nbase_url = "http://127.0.0.1:9/v1"'), "t.toml",
+        "candidates[3](name=x).model", "$NOKEYSVC_API_KEY is not set"),
+    "api key: api_key_env unset": (_candidate('model = "openai-api/local/m"\napi_key_env = "THERAEVAL_UNSET_KEY"'),
+                                   "t.toml", "candidates[3](name=x).model", "$THERAEVAL_UNSET_KEY is not set"),
+    "api key: api_key_env not a variable name": (_candidate('model = "openai-api/local/m"\napi_key_env = "my key"'),
+                                                 "t.toml", "candidates[3](name=x).api_key_env", "<hidden>"),
+    "secret: Authorization header in model_args": (
+        _candidate('model = "openai-api/local/m"\nmodel_args = {default_headers = {Authorization = "Bearer '
+                   'abcdef123456secret"}}'), "t.toml", "candidates[3](name=x).model_args.default_headers.Authorization",
+        "<hidden>"),
+    "secret: api-key header in model_args": (
+        _candidate('model = "openai-api/local/m"\nmodel_args = {default_headers = {"api-key" = "abcdef123456secret"}}'),
+        "t.toml", "model_args.default_headers.api-key", "<hidden>"),
+    "secret: key in a base_url query": (
+        _candidate('model = "openai-api/local/m"\nbase_url = "https://h.example/v1?api_key=abcdef123456secret"'),
+        "t.toml", "candidates[3](name=x).base_url", "<hidden>"),
+    "secret: user and password in a base_url": (
+        _candidate('model = "openai-api/local/m"\nbase_url = "https://me:pa55w0rdPLANTED@h.example/v1"'),
+        "t.toml", "candidates[3](name=x).base_url", "<hidden>"),
+    "secret: a key-shaped string in a system prompt": (_warm('system_prompt = "Use sk-PLANTEDxyz0123456789."'),
+                                                      "t.toml", "candidates[0](name=warm).system_prompt", "<hidden>"),
+    "secret: an unknown api_key field": (lambda t, c: _edit(c, "[judge]\n", '[judge]\napi_key = "PLANTEDtok123456"\n'),
+                                         "t.toml", "judge.api_key", "<hidden>"),
+    "secret: a token in model_args": (_candidate('model = "openai-api/local/m"\nmodel_args = {token = '
+                                                 '"PLANTEDtok123456"}'), "t.toml", "model_args.token", "<hidden>"),
+    "secret: a token in a scenarios URL": (
+        lambda t, c: _edit(c, f'scenarios = "{t / "scenarios.jsonl"}"',
+                           'scenarios = "hf://datasets/x/y?token=PLANTEDtok123456"'), "t.toml", "data.scenarios",
+        "<hidden>"),
+}
+NEW_CASES = [k for k in RUN_CASES if k.split(":")[0] in ("api key", "secret") or any(
+    w in k for w in ("blank", "zero-width", "whitespace", "temperature", "top_p", "seed", "max_tokens nan",
+                     "model_args", "unknown scenario ids", "a folder"))]
+
 # Found by this sweep, not fixed here (the files belong to others): strict, so they fail once fixed.
 
 
 def _one_line(err: str, file: str, field: str, value: str) -> None:
     assert "\n" not in err, err
+    assert not any(secret in err for secret in PLANTED), err  # a secret is never echoed
     assert err.startswith("error: ") and "Fix: " in err, err
     assert file in err and field in err and value in err, err
 
 
-def _run_case(case: tuple[Mutate, str, str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _run_case(case: tuple[Mutate, str, str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+              command: str = "run") -> None:
     mutate, file, field, value = case
     cfg = write_config(tmp_path)
     mutate(tmp_path, cfg)
     before = sorted(p.name for p in tmp_path.iterdir())
     try:
-        rc = main(["run", str(cfg), "--display", "none"])
+        rc = main([command, str(cfg), "--display", "none"])
     except ValueError as e:  # a library error that escaped the CLI (a known gap)
         pytest.fail(f"traceback instead of a one-line error: {e!r}")
     assert rc == 2
@@ -153,6 +268,40 @@ def _run_case(case: tuple[Mutate, str, str, str], tmp_path: Path, capsys: pytest
 def test_bad_run_input_is_one_clear_line_and_writes_nothing(case: str, tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     _run_case(RUN_CASES[case], tmp_path, capsys)
+
+
+@pytest.mark.parametrize("case", NEW_CASES)
+def test_validate_catches_what_run_catches(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`theraeval validate` gives the same one line as `theraeval run` (the run checks before any work)."""
+    _run_case(RUN_CASES[case], tmp_path, capsys, command="validate")
+
+
+def test_a_utf8_bom_is_tolerated_in_every_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Config, scenarios (JSONL, CSV), personas, criteria and imported responses (CSV) saved with a byte-order mark
+    (as spreadsheet and Windows editors do) validate."""
+    bom = "\ufeff"
+    cfg = write_config(tmp_path)
+    (tmp_path / "s.csv").write_text(bom + "id,text,risk\ns-anx,I feel sick before work.,low\n", encoding="utf-8")
+    (tmp_path / "p.jsonl").write_text(bom + json.dumps(PERSONA) + "\n", encoding="utf-8")
+    (tmp_path / "crit.toml").write_text(bom + 'name = "c"\nversion = "1"\n[[criteria]]\n' + CRITERION,
+                                        encoding="utf-8")
+    (tmp_path / "v.csv").write_text(bom + "scenario_id,response\ns-anx,That sounds hard.\n", encoding="utf-8")
+    text = cfg.read_text().replace(str(tmp_path / "scenarios.jsonl"), str(tmp_path / "s.csv"))
+    text = text.replace("[data]\n", f'[data]\npersonas = "{tmp_path / "p.jsonl"}"\n'
+                                     f'criteria = "{tmp_path / "crit.toml"}"\n')
+    cfg.write_text(bom + text + '\n[[candidates]]\nname = "vendor"\nresponses = "v.csv"\n', encoding="utf-8")
+    assert main(["validate", str(cfg)]) == 0, capsys.readouterr().err
+    assert "OK: 4 candidates, 1 scenarios" in capsys.readouterr().out
+    (tmp_path / "s.jsonl").write_text(bom + json.dumps({"id": "s-anx", "text": "t"}) + "\n", encoding="utf-8")
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("s.csv", "s.jsonl"), encoding="utf-8")
+    assert main(["validate", str(cfg)]) == 0, capsys.readouterr().err
+
+
+def test_a_folder_given_as_the_config_is_named_as_such(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "cfg.toml").mkdir()
+    for command in ("validate", "run"):
+        assert main([command, str(tmp_path / "cfg.toml")]) == 2
+        _one_line(capsys.readouterr().err.strip(), "cfg.toml", "path", "is a directory")
 
 
 # -- the other commands: their files and arguments ----------------------------------------------------------------

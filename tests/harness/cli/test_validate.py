@@ -104,6 +104,7 @@ def test_check_endpoints_catches_a_server_that_accepts_but_never_answers(
         hung.listen(4)
         url = f"http://127.0.0.1:{hung.getsockname()[1]}/v1"
         monkeypatch.setenv("TESTSRV_BASE_URL", url)
+        monkeypatch.setenv("TESTSRV_API_KEY", "test-key")  # validate checks the key is there
         assert main(["validate", str(cfg)]) == 0  # a connect alone cannot tell
         capsys.readouterr()
         assert main(["validate", str(cfg), "--check-endpoints", "--endpoint-timeout", "0.5"]) == 2
@@ -118,6 +119,7 @@ def test_closed_port_fails_validate(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed once the block ends
     monkeypatch.setenv("TESTSRV_BASE_URL", f"http://127.0.0.1:{port}/v1")
+    monkeypatch.setenv("TESTSRV_API_KEY", "test-key")
     assert main(["validate", str(cfg), "--check-endpoints"]) == 2
     err = capsys.readouterr().err
     assert "model server unreachable" in err and str(port) in err and len(err.strip().splitlines()) == 1
