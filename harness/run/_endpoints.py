@@ -91,6 +91,18 @@ def check_endpoints(cfg: RunConfig, config_path: Path, timeout: float = 3.0) -> 
                              f"model server {problem}", "start the server or correct the URL")
 
 
+KEYLESS = "unused"
+"""The API key sent to a server that takes none (`api_key_env = "none"`): OpenAI clients insist on some key."""
+
+
+def configured_api_key(spec: ModelSpec) -> str | None:
+    """The key named by `api_key_env` (read from the environment), the placeholder for `"none"`, or None: the
+    provider reads its own variable."""
+    if spec.api_key_env is None:
+        return None
+    return KEYLESS if spec.api_key_env == "none" else os.environ.get(spec.api_key_env)
+
+
 def api_key_variable(spec: ModelSpec) -> str | None:
     """The environment variable inspect reads the key of a server from (`<SERVICE>_API_KEY` for
     `openai-api/<service>/...`, `VLLM_API_KEY` for vllm), or None."""
@@ -102,7 +114,8 @@ def api_key_variable(spec: ModelSpec) -> str | None:
 
 def probe_endpoints(cfg: RunConfig, config_path: Path, timeout: float = 5.0) -> list[str]:
     """`GET <server>/models` on every server the run names (`base_url`, or the provider's `*_BASE_URL`), with the
-    provider's key from the environment when set (sent to that server only, never printed); one line per model.
+    key the run would send (`api_key_env`, else the provider's variable) when set (sent to that server only, never
+    printed); one line per model.
 
     Raises InputError when a server does not answer in `timeout` seconds or refuses the key (401/403). Another
     HTTP status is a server that answers (some do not list models): reported, not an error. Models without a
@@ -116,7 +129,7 @@ def probe_endpoints(cfg: RunConfig, config_path: Path, timeout: float = 5.0) -> 
             continue
         where, url = found
         var = api_key_variable(spec)
-        key = os.environ.get(var or "") if var else None
+        key = configured_api_key(spec) or (os.environ.get(var) if var else None)
         req = urllib.request.Request(url.rstrip("/") + "/models",
                                      headers={"Authorization": f"Bearer {key}"} if key else {})
         start = time.monotonic()

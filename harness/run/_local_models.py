@@ -14,6 +14,7 @@ from inspect_ai.model import BatchConfig, GenerateConfig, Model, get_model
 from harness.core import InputError
 from harness.inputs import BUILTIN_SMOLLM2, ModelSpec
 from harness.run._answered import RecordedModel
+from harness.run._endpoints import configured_api_key
 from harness.run._preflight import offline_for_local_model
 
 logger = logging.getLogger(__name__)
@@ -59,18 +60,6 @@ def ensure_smollm2() -> Path:
     return target
 
 
-KEYLESS = "unused"
-"""The API key sent to a server that takes none (`api_key_env = "none"`): OpenAI clients insist on some key."""
-
-
-def _api_key(spec: ModelSpec) -> str | None:
-    """The key named by `api_key_env` (read from the environment), the placeholder for `"none"`, or None: the
-    provider reads its own variable."""
-    if spec.api_key_env is None:
-        return None
-    return KEYLESS if spec.api_key_env == "none" else os.environ.get(spec.api_key_env)
-
-
 def build_model(spec: ModelSpec) -> Model:
     """An inspect Model for a spec, with its generation settings bound to it.
 
@@ -100,5 +89,5 @@ def build_model(spec: ModelSpec) -> Model:
                             seed=spec.seed, batch=batch)
     # One provider instance per distinct (model, base_url, args): candidates and roles on the same local
     # weights share one copy in memory and, for hf, one generation batch queue.
-    shared = get_model(name, base_url=spec.base_url, api_key=_api_key(spec), memoize=True, **args)
+    shared = get_model(name, base_url=spec.base_url, api_key=configured_api_key(spec), memoize=True, **args)
     return RecordedModel(shared.api, config, model_args=args)  # refusals answered once too (_answered.py)

@@ -96,6 +96,21 @@ def test_check_endpoints_asks_each_server_with_its_key_never_printed(tmp_path: P
     assert server.calls == []  # a probe is not a chat call
 
 
+def test_check_endpoints_sends_the_key_named_by_api_key_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _endpoint_config(tmp_path)
+    cfg.write_text(cfg.read_text().replace('model = "openai-api/testsrv/cand-x"\n',
+                                           'model = "openai-api/testsrv/cand-x"\napi_key_env = "MY_SERVED_KEY"\n'))
+    with fake_openai(api_key=KEY) as server:
+        monkeypatch.setenv("TESTSRV_BASE_URL", server.url)
+        monkeypatch.delenv("TESTSRV_API_KEY", raising=False)
+        monkeypatch.setenv("MY_SERVED_KEY", KEY)  # the run sends this key, so the probe must too
+        assert main(["validate", str(cfg), "--check-endpoints"]) == 0
+        out = capsys.readouterr().out
+    assert "GET /models answered HTTP 200" in out
+    assert server.model_list_auth == [f"Bearer {KEY}"] and KEY not in out
+
+
 def test_check_endpoints_catches_a_server_that_accepts_but_never_answers(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = _endpoint_config(tmp_path)
