@@ -50,13 +50,22 @@ def dry_run(plan: RunPlan, workers: int = 1, latency: float = 1.0) -> str:
     tries = cfg.patient.max_tries if cfg.patient is not None and cfg.patient.on_role_break == "regenerate" else 1
     patient_first = model_cands * dialogues * (turns - 1)
     patient_calls = patient_first * tries
-    judged = len(plan.scenarios) * (per_scenario if cfg.judge.mode == "persona" or turns > 1 else 1)
-    per_sample = comparison_calls(plan)
     pairs = comb(len(cfg.candidates), 2)
-    judge_calls = pairs * judged * per_sample
-    stage2 = (f"stage 2: {pairs} pairs x {judged} comparisons x {per_sample} calls: <= {judge_calls} judge calls"
-              if cfg.judge.kind != "rm" else
-              f"stage 2: {pairs} pairs x {judged} comparisons scored by reward heads locally: 0 model calls")
+    judge_calls = 0
+    lines: list[str] = []
+    for name, judge in cfg.judge_specs():  # an ensemble: every judge judges every comparison
+        judge_plan = plan.for_judge(name)
+        judged = len(plan.scenarios) * (per_scenario if judge.mode == "persona" or turns > 1 else 1)
+        per_sample = comparison_calls(judge_plan)
+        judge_calls += pairs * judged * per_sample
+        who = "" if name is None else f" (judge {name})"
+        lines.append(f"stage 2{who}: {pairs} pairs x {judged} comparisons x {per_sample} calls: <= "
+                     f"{pairs * judged * per_sample} judge calls" if judge.kind != "rm" else
+                     f"stage 2{who}: {pairs} pairs x {judged} comparisons scored by reward heads locally: "
+                     "0 model calls")
+    if len(lines) > 1:
+        lines.append(f"stage 2, all {len(lines)} judges: <= {judge_calls} judge calls")
+    stage2 = "\n".join(lines)
     conns = cfg.run.max_connections
     # stage 1: every candidate and the (shared) patient have their own connections; a dialogue's turns are sequential
     t1 = max(dialogues * turns, patient_first) * latency / conns + (2 * turns - 1) * latency if cand_calls else 0.0
