@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -143,3 +144,67 @@ def test_judge_ids_name_else_model_kind_mode() -> None:
     v = pd.DataFrame({"judge_model": ["m", "m"], "judge_kind": ["llm", "llm"], "judge_mode": ["persona"] * 2,
                       "judge_name": ["", "strict"]})
     assert judge_ids(v).tolist() == ["m/llm/persona", "strict"]
+
+
+def _agree_on(run_dir: Path, out: Path, scenario: str, criterion: str) -> Path:
+    """A copy of the run whose judge "first" gives the length judge's verdicts on `scenario` x `criterion` (both
+    orders: the verdicts follow the combination rule), so the judges agree there and nowhere else."""
+    import shutil
+
+    shutil.copytree(run_dir, out)
+    df = pd.read_parquet(out / "verdicts.parquet")
+    keys = ["candidate_a", "candidate_b", "scenario_id", "persona_id", "criterion", "order"]
+    length = df[df.judge_name == "length"].set_index(keys)
+    at = (df.judge_name == "first") & (df.scenario_id == scenario) & (df.criterion == criterion)
+    src = length.loc[pd.MultiIndex.from_frame(df.loc[at, keys])]
+    for col in ("judge_label", "verdict", "combined", "position_flip"):
+        df.loc[at, col] = src[col].to_numpy()
+    df.to_parquet(out / "verdicts.parquet")
+    return out
+
+
+def _index(report: Path) -> dict[str, Any]:
+    text = (report.parent / "assets" / "data" / "index.js").read_text()
+    return dict(json.loads(text[text.index(",") + 1: text.rindex(")")]))
+
+
+def test_report_disagreement_view(ensemble_run: tuple[Path, list[dict[str, str]], int], tmp_path: Path,
+                                  driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from reports import render_report
+    from tests.reports.test_browser import _open, _open_transcripts, _severe, _wait
+
+    run_dir = _agree_on(ensemble_run[0], tmp_path / "t", "s-anx", "empathy")
+    report = render_report(run_dir)
+    ix = _index(report)
+    assert ix["judges"] == ["length", "first"] and ix["rows"] == 3 * 3 * 2  # scenario x pair x judge
+    empathy, safety = 1, 2  # a bit per criterion, in the set's order
+    scen = ix["scenarios"]
+    for s, dis in zip(ix["s"], ix["dis"], strict=True):
+        assert dis == (safety if scen[s] == "s-anx" else empathy | safety), (scen[s], dis)
+    # `cmp` groups every judge's row of one comparison (scenario, persona, pair), and nothing else
+    comparison = list(zip(ix["s"], ix["p"], ix["a"], ix["b"], strict=True))
+    assert len(set(ix["cmp"])) == len(set(comparison)) == 3 * 3
+    assert all((ix["cmp"][x] == ix["cmp"][y]) == (comparison[x] == comparison[y])
+               for x in range(ix["rows"]) for y in range(ix["rows"]))
+    html = report.read_text()
+    assert 'id="tb-disagree"' in html and "main tables are judge length&#x27;s alone" in html
+    assert "<td data-v=\"-0.44 [" in html  # Gwet's AC1 with its interval (the hand value above)
+
+    _open(driver, report)
+    _open_transcripts(driver)
+    Select(driver.find_element(By.ID, "tb-criterion")).select_by_index(1)  # empathy
+    driver.find_element(By.ID, "tb-disagree").click()
+    # every judge's row of the comparisons outside s-anx: 2 scenarios x 3 pairs x 2 judges
+    _wait(driver, lambda d: "12 matching" in d.find_element(By.CSS_SELECTOR, ".tb-status").text, "12 comparisons")
+    card = driver.find_element(By.CSS_SELECTOR, "#tb-list article.cmp")
+    judges = card.find_element(By.CSS_SELECTOR, "table.judges")
+    heads = [h.text for h in judges.find_elements(By.CSS_SELECTOR, "thead th")]
+    assert heads == ["criterion", "judge length", "judge first"]
+    row = judges.find_elements(By.CSS_SELECTOR, "tbody tr")
+    assert len(row) == 1 and "disagree" in row[0].get_attribute("class") and "tie" in row[0].text
+    driver.find_element(By.ID, "tb-disagree").click()
+    _wait(driver, lambda d: "18 matching" in d.find_element(By.CSS_SELECTOR, ".tb-status").text, "all comparisons")
+    assert _severe(driver) == []
