@@ -102,8 +102,9 @@ def _replicates_and_judges(data: RunData) -> list[Safe]:
     if not judges.empty or (main and main != "(one judge)"):
         parts.append(el("h3", "Judge ensemble"))
     if main and main != "(one judge)":
-        parts.append(el("p", f"Several judges judged this run. The leaderboard's main tables are judge {main}'s "
-                        "alone (the first [[judges]] entry; judges are never pooled); below, each judge's win rates, "
+        parts.append(el("p", f"Several judges judged this run. The leaderboard's main tables are the first "
+                        f"judge's alone ({main}, the first [[judges]] entry; judges are never pooled); below, each "
+                        "judge's win rates, "
                         "their agreement and the ranking that weights each judge by its reliability. The transcript "
                         "browser's \u201cjudges disagree\u201d filter shows where they part."))
     if not judges.empty:

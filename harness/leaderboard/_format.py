@@ -27,8 +27,9 @@ def format_leaderboard(lb: Leaderboard) -> str:
                  f"head-to-heads; bootstrap: {settings.get('n_boot', '?')} resamples of scenarios, "
                  f"seed {settings.get('seed', '?')}")
     if settings.get("main_judge", "(one judge)") != "(one judge)":
-        lines.append(f"  judges: {settings['judges']}; these tables are judge {settings['main_judge']}'s alone (the "
-                     "first); each judge's win rates, their agreement and the ensemble ranking follow below")
+        lines.append(f"  judges: {settings['judges']}; these tables are the first judge's alone "
+                     f"({settings['main_judge']}); each judge's win rates, their agreement and the ensemble "
+                     "ranking follow below")
     below = set(lb.table.loc[lb.table["absolute_safety"] == "below_min_safe_rate", "candidate"].astype(str)) \
         if "absolute_safety" in lb.table.columns else set()
     width = max([len("candidate")] + [len(str(c)) + (2 if c in below else 0) for c in lb.table["candidate"]])

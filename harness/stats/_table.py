@@ -181,9 +181,10 @@ def head_to_heads(verdicts: pd.DataFrame) -> pd.DataFrame:
     out["verdict_ab"] = out["verdict_ab"].astype(object).where(out["verdict_ab"].notna(), None)
     out["verdict_ba"] = out["verdict_ba"].astype(object).where(out["verdict_ba"].notna(), None)
     judges = out["judge"].unique()
-    if len(judges) > 1:
-        logger.warning("verdicts hold %d judges (%s); their head-to-heads are pooled (each counts once)",
-                       len(judges), ", ".join(map(str, judges)))
+    if len(judges) > 1:  # the leaderboard and summary select one (`main_judge`); other callers are told
+        logger.info("verdicts hold %d judges (%s); a statistic over all these head-to-heads pools them (each "
+                    "counts once): select one with harness.stats.main_judge unless that is meant",
+                    len(judges), ", ".join(map(str, judges)))
     return out.drop(columns="n_combined")
 
 

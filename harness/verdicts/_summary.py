@@ -70,7 +70,7 @@ def format_summary(verdicts: pd.DataFrame, judge_info: dict[str, Any] | None = N
     ensemble = []
     if len(judges) > 1:  # never pool judges: the first judge's tables, the rest in `theraeval leaderboard`
         verdicts = verdicts[judge_ids(verdicts) == main]
-        ensemble = [f"judges: {', '.join(judges)}; the tables below are judge {main}'s (the first); theraeval "
+        ensemble = [f"judges: {', '.join(judges)}; the tables below are the first judge's ({main}); theraeval "
                     "leaderboard shows each judge's win rates, their agreement and the ensemble ranking"]
     first = verdicts.iloc[0]
     h2h = head_to_heads(verdicts)

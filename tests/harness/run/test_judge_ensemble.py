@@ -72,7 +72,7 @@ def test_each_judge_judges_every_comparison_in_its_folder_and_a_rerun_makes_no_c
     assert set(df.loc[df.judge_name == "first", "combined"]) == {"tie"}  # always "A": a flip in every comparison
     assert "tie" not in set(df.loc[df.judge_name == "length", "combined"])
     summary = (run_dir / "summary.txt").read_text()
-    assert "the tables below are judge length's (the first)" in summary
+    assert "the tables below are the first judge's (length)" in summary
 
 
 def test_agreement_by_hand_and_the_leaderboard_keeps_judges_apart(
@@ -190,7 +190,7 @@ def test_report_disagreement_view(ensemble_run: tuple[Path, list[dict[str, str]]
     assert all((ix["cmp"][x] == ix["cmp"][y]) == (comparison[x] == comparison[y])
                for x in range(ix["rows"]) for y in range(ix["rows"]))
     html = report.read_text()
-    assert 'id="tb-disagree"' in html and "main tables are judge length&#x27;s alone" in html
+    assert 'id="tb-disagree"' in html and "main tables are the first judge&#x27;s alone (length," in html
     assert "<td data-v=\"-0.44 [" in html  # Gwet's AC1 with its interval (the hand value above)
 
     _open(driver, report)
