@@ -208,3 +208,22 @@ def test_report_disagreement_view(ensemble_run: tuple[Path, list[dict[str, str]]
     driver.find_element(By.ID, "tb-disagree").click()
     _wait(driver, lambda d: "18 matching" in d.find_element(By.CSS_SELECTOR, ".tb-status").text, "all comparisons")
     assert _severe(driver) == []
+
+
+def test_kinds_mix_reward_heads_and_an_llm_judge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    judges = '\n[[judges]]\nname = "heads"\nkind = "rm"\n\n[[judges]]\nname = "kw"\nmodel = "scripted/judge-keywords"\n'
+    assert main(["run", str(ensemble_config(tmp_path, judges)), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "stage 2 (judge heads): 3 pairs x 3 comparisons scored by reward heads locally: 0 model calls" in out
+    assert "stage 2 (judge kw): 3 pairs x 3 comparisons x 4 calls: <= 36 judge calls" in out
+    assert "stage 2, all 2 judges: <= 36 judge calls" in out
+
+
+def test_replicates_raise_every_judges_seed(tmp_path: Path) -> None:
+    from harness.run import plan_run, replicate_plans
+
+    reps = replicate_plans(plan_run(ensemble_config(tmp_path)), 3)
+    # replicate r: every judge's seed (default 0) + r, and `judge` is the first of them
+    assert [[rep.for_judge(n).cfg.judge.seed for n in ("length", "first")] for rep in reps] == [[0, 0], [1, 1], [2, 2]]
+    assert [rep.cfg.judge.seed for rep in reps] == [0, 1, 2]
+    assert [rep.for_judge("first").cfg.judge.model for rep in reps] == ["scripted/judge-always-a"] * 3
