@@ -99,9 +99,9 @@ def _replicates_and_judges(data: RunData) -> list[Safe]:
                                          ("win_rate_min", "worst win %", "pct")]))
     main = data.settings.get("main_judge")
     judges = data.table("judge_reliability")
-    if not judges.empty or (main and main != "(one judge)"):
+    if not judges.empty or main:
         parts.append(el("h3", "Judge ensemble"))
-    if main and main != "(one judge)":
+    if main:
         parts.append(el("p", f"Several judges judged this run. The leaderboard's main tables are the first "
                         f"judge's alone ({main}, the first [[judges]] entry; judges are never pooled); below, each "
                         "judge's win rates, "

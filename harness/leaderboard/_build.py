@@ -525,11 +525,12 @@ def build_leaderboard(
         "n_scenarios": len(scenarios),
         "n_candidates": len(candidates),
         "judges": ", ".join(judges),
-        "main_judge": main if len(judges) > 1 else "(one judge)",
         "rank": "simultaneous rank bands (bootstrap max-t over all pairs, Mogstad et al. 2024): every true "
                 "rank lies in its band at once with probability >= level",
         "min_candidate_share": min_candidate_share,
     }
+    if len(judges) > 1:  # several judges: whose verdicts the main tables are
+        settings["main_judge"] = main
     settings_df = pd.DataFrame({"key": list(settings), "value": [str(v) for v in settings.values()]})
     injection = injection_table(verdicts, dialogues)
     variance = variance_table(all_h2h, min_candidate_share=min_candidate_share)

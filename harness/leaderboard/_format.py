@@ -26,7 +26,7 @@ def format_leaderboard(lb: Leaderboard) -> str:
                  f"intervals in tables/table.csv); Elo = online Elo; n = scored "
                  f"head-to-heads; bootstrap: {settings.get('n_boot', '?')} resamples of scenarios, "
                  f"seed {settings.get('seed', '?')}")
-    if settings.get("main_judge", "(one judge)") != "(one judge)":
+    if "main_judge" in settings:
         lines.append(f"  judges: {settings['judges']}; these tables are the first judge's alone "
                      f"({settings['main_judge']}); each judge's win rates, their agreement and the ensemble "
                      "ranking follow below")
