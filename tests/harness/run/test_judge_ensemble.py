@@ -227,3 +227,14 @@ def test_replicates_raise_every_judges_seed(tmp_path: Path) -> None:
     assert [[rep.for_judge(n).cfg.judge.seed for n in ("length", "first")] for rep in reps] == [[0, 0], [1, 1], [2, 2]]
     assert [rep.cfg.judge.seed for rep in reps] == [0, 1, 2]
     assert [rep.for_judge("first").cfg.judge.model for rep in reps] == ["scripted/judge-always-a"] * 3
+
+
+def test_adaptive_schedule_runs_once_per_judge_in_its_folder(tmp_path: Path) -> None:
+    run_ok("run", str(ensemble_config(tmp_path)), "--display", "none", "--schedule", "adaptive", "--budget", "6")
+    run_dir = tmp_path / "runs" / "t"
+    index = json.loads((run_dir / "stage2" / "index.json").read_text())
+    assert {e["judge"] for e in index} == {"length", "first"}
+    assert all(e["log"].startswith(f"judge-{e['judge']}/adaptive/round-") for e in index)
+    df = pd.read_parquet(run_dir / "verdicts.parquet")
+    # each judge's own schedule: 6 units (pair x scenario) x 2 criteria x 2 orders
+    assert df.groupby("judge_name").size().to_dict() == {"first": 24, "length": 24}
