@@ -6,6 +6,7 @@ import datetime as _dt
 import json
 import os
 import platform
+import resource
 import sys
 import time
 from collections.abc import Iterator
@@ -87,3 +88,10 @@ def timed() -> Iterator[list[float]]:
         yield out
     finally:
         out.append(time.perf_counter() - start)
+
+
+def cpu_seconds(children: bool = True) -> float:
+    """CPU seconds of this process and (`children`) of its finished child processes (stage-2 workers)."""
+    usage = [resource.getrusage(resource.RUSAGE_SELF)] + (
+        [resource.getrusage(resource.RUSAGE_CHILDREN)] if children else [])
+    return sum(u.ru_utime + u.ru_stime for u in usage)

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import resource
 import tempfile
 import time
 from pathlib import Path
 
-from _bench import THERAPEUTIC, header, timed, write_config, write_scenarios
+from _bench import THERAPEUTIC, cpu_seconds, header, timed, write_config, write_scenarios
 
 from harness.testing import bench_server
 
@@ -45,12 +44,6 @@ def paper_baseline(url: str, n: int, sleep: float) -> float:
                                        temperature=0.0)
         time.sleep(sleep)
     return time.perf_counter() - start
-
-
-def cpu_seconds() -> float:
-    """CPU seconds of this process and of its finished children (the stage-2 workers; the server is still up)."""
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main() -> None:

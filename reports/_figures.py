@@ -20,6 +20,7 @@ from plotly.subplots import make_subplots
 from reports._data import POOLED, RunData
 from reports._escape import plot_text
 from reports._html import fmt_num
+from reports._sweeps import sweep_front_traces
 
 Spec = dict[str, Any]
 
@@ -261,6 +262,9 @@ def tradeoff_figures(data: RunData) -> FigureGroup:
             error_x={**_err(px["win_rate"], px["wilson_low"], px["wilson_high"]), "color": "#90a4ae"},
             error_y={**_err(py["win_rate"], py["wilson_low"], py["wilson_high"]), "color": "#90a4ae"},
             hovertext=hover, hoverinfo="text"))
+        for trace in sweep_front_traces(names, px["win_rate"], px["wilson_low"], px["wilson_high"],  # weight sweeps
+                                        py["win_rate"], py["wilson_low"], py["wilson_high"], cx, cy):
+            fig.add_trace(trace)
         if on_front:
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=plot_text(
                 f"\u2605 on the Pareto front across {len(pareto_criteria)} criteria (tables/pareto)"),

@@ -10,6 +10,7 @@ from pathlib import Path
 from harness.core import InputError, atomic_write_text
 from reports import _sections as sec
 from reports import _transcripts
+from reports._cost import cost_section
 from reports._data import RunData, load_run, require_tables
 from reports._escape import Safe, json_island
 from reports._fidelity import fidelity_section
@@ -31,7 +32,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("significance", "Significance"), ("safety", "Crisis safety"), ("patient", "Simulated patient"),
     ("diagnostics", "Judge diagnostics"),
     ("agreement", "Clinician agreement"), ("statistics", "Statistical validity"),
-    ("personas", "Personas"), ("transcripts", "Transcripts"), ("downloads", "Downloads"),
+    ("personas", "Personas"), ("transcripts", "Transcripts"), ("cost", "Cost"), ("downloads", "Downloads"),
     ("provenance", "Provenance"),
 )
 
@@ -92,6 +93,7 @@ def page(data: RunData, figs: dict[str, FigureGroup], counts: dict[str, int], ge
            statistics_section(data),
            sec.persona_section(data, figs),
            sec.transcripts_section(data, counts),
+           cost_section(data),
            sec.downloads_section(data)),
         sec.footer(provenance(data, generated_at)),
         json_island("figures", specs),

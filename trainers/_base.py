@@ -39,6 +39,11 @@ class TrainingSpec:
     """The method's own TOML table (e.g. `[modpo]`, `[soup]`)."""
     source: Path | None = None
     """The TOML file this spec came from, named in every error message."""
+    criterion: str | None = None
+    """Which criterion's pairs to read from a multi-criterion source (the bundled preference set, a
+    `theraeval preferences` folder) for single-criterion methods (`sft`, `dpo`, ...)."""
+    probe_prompts: int = 3
+    """How many probe prompts' greedy replies are compared between the base and the trained model (0 = off)."""
 
     def __post_init__(self) -> None:
         self.base_model = Path(self.base_model)
@@ -69,6 +74,11 @@ class PreparedRun:
     """Files/directories the datasets came from, by the same keys (hashed into the manifest)."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Method-specific validated settings (weights, reward-model directories, soup inputs...)."""
+    resume: bool = False
+    """Resume from the last checkpoint under the config's `output_dir` (an interrupted run of the same
+    config); set by `run_training`, read by `Trainer.train` through `trainers._common.resume_checkpoint`."""
+    warnings: list[str] = field(default_factory=list)
+    """Things the user must see in the run summary (e.g. a margin reward model at chance)."""
 
 
 @dataclass

@@ -211,9 +211,23 @@ def merge_adapter(base_model: Path, adapter_dir: Path, out_dir: Path, tokenizer:
     logger.info("merged adapter %s into %s -> %s", adapter_dir, base_model, out_dir)
 
 
-def clear_output_dir(out: Path) -> None:
-    """Remove model files a previous run left in `out` (keeps unrelated files the user put there)."""
-    for name in ("adapter", "checkpoints"):
+def resume_checkpoint(run: Any, checkpoint_dir: str | Path | None) -> str | None:
+    """The last `checkpoint-*` under `checkpoint_dir` when `run.resume` (an interrupted run of the same
+    config), for `Trainer.train(resume_from_checkpoint=...)`; else `None`."""
+    if not getattr(run, "resume", False) or checkpoint_dir is None or not Path(checkpoint_dir).is_dir():
+        return None
+    from transformers.trainer_utils import get_last_checkpoint
+
+    last = get_last_checkpoint(str(checkpoint_dir))
+    if last:
+        logger.info("resuming from %s", last)
+    return last
+
+
+def clear_output_dir(out: Path, keep_checkpoints: bool = False) -> None:
+    """Remove model files a previous run left in `out` (keeps unrelated files the user put there, and
+    `checkpoints/` when resuming)."""
+    for name in ("adapter", "adapter_tmp") + (() if keep_checkpoints else ("checkpoints",)):
         if (out / name).is_dir():
             shutil.rmtree(out / name)
     for pattern in (

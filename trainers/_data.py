@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,16 @@ def load_rows(path: Path, source: Path | None, field: str) -> Any:
             ds = ds["train"]
     elif path.suffix.lower() in (".jsonl", ".json"):
         rows = [obj for _, obj in iter_jsonl(path)]
-        ds = Dataset.from_list(rows)
+        try:
+            ds = Dataset.from_list(rows)
+        except (TypeError, ValueError, ArithmeticError) as e:  # pyarrow: a column mixing types across rows
+            raise InputError(
+                path,
+                "rows",
+                str(e)[:80],
+                "the rows do not share one type per column",
+                "give every row the same fields with the same types (e.g. margin always a number)",
+            ) from None
     else:
         raise InputError(
             source,
@@ -165,3 +175,98 @@ def check_options(spec: Any, allowed: Iterable[str]) -> None:
             raise InputError(
                 spec.source, f"{spec.method}.{key}", value, f"unknown {spec.method} setting", hint
             )
+
+
+PAIRS_KEYS: tuple[str, ...] = ("context", "criterion", "chosen", "rejected")
+"""Keys of a multi-criterion pairs file (the bundled preference set, `theraeval judges train` input): one
+text pair per line, `criterion` naming what `chosen` is better at. Read as conversational rows."""
+PREFERENCES_SUMMARY = "summary.json"
+"""File that marks a `theraeval preferences` folder (one `save_to_disk` dataset per criterion, plus `joint/`)."""
+JOINT_FOLDER = "joint"
+
+
+def is_preferences_folder(path: Path) -> bool:
+    """True for a folder written by `theraeval preferences` (per-criterion datasets + `summary.json`)."""
+    return path.is_dir() and (path / PREFERENCES_SUMMARY).is_file()
+
+
+def _first_row(path: Path) -> dict[str, Any] | None:
+    if not (path.is_file() and path.suffix.lower() in (".jsonl", ".json")):
+        return None
+    for _, obj in iter_jsonl(path):
+        return obj
+    return None
+
+
+def is_pairs_file(path: Path) -> bool:
+    """True for a JSONL file in the multi-criterion pairs format (`PAIRS_KEYS`)."""
+    row = _first_row(path)
+    return row is not None and all(k in row for k in PAIRS_KEYS) and "prompt" not in row
+
+
+def source_criteria(path: Path) -> list[str] | None:
+    """The criteria a multi-criterion source holds (pairs file or preferences folder), else `None`."""
+    if is_preferences_folder(path):
+        return sorted(p.name for p in path.iterdir() if p.is_dir() and p.name != JOINT_FOLDER
+                      and (p / "dataset_info.json").is_file())
+    if is_pairs_file(path):
+        return sorted({str(obj.get("criterion")) for _, obj in iter_jsonl(path)})
+    return None
+
+
+def load_pairs(path: Path, criterion: str | None, source: Path | None, field: str) -> Any:
+    """One criterion's `prompt/chosen/rejected` pairs from any supported source.
+
+    - a `theraeval preferences` folder: its `<criterion>/` dataset;
+    - a multi-criterion pairs JSONL (the bundled preference set): the lines of `criterion` with `split` other
+      than `test` (the held-back test lines stay unseen), as conversational rows
+      `prompt = [user: context]`, `chosen/rejected = [assistant: text]`;
+    - otherwise a TRL preference dataset (JSONL or `save_to_disk` directory), used whole.
+
+    Raises:
+        InputError: no criterion given for a multi-criterion source, an unknown criterion, no rows, or a
+            missing `prompt`/`chosen`/`rejected` column.
+    """
+    from datasets import Dataset
+
+    held = source_criteria(path)
+    if held is not None:
+        if criterion is None:
+            raise InputError(source, field, str(path), f"holds several criteria {held}: which one?",
+                             'set criterion = "<name>" (or use a {<criterion> = "<path>"} table)')
+        if criterion not in held:
+            raise InputError(source, field, str(path), f"has no pairs for criterion {criterion!r}",
+                             f"use one of {held}")
+        if is_preferences_folder(path):
+            ds = load_rows(path / criterion, source, field)
+        else:
+            rows = [
+                {"prompt": [{"role": "user", "content": str(obj["context"])}],
+                 "chosen": [{"role": "assistant", "content": str(obj["chosen"])}],
+                 "rejected": [{"role": "assistant", "content": str(obj["rejected"])}]}
+                for _, obj in iter_jsonl(path)
+                if obj.get("criterion") == criterion and obj.get("split", "train") != "test"
+            ]
+            if not rows:
+                raise InputError(source, field, str(path), f"no training pairs for {criterion!r}",
+                                 "add lines for it (split other than 'test')")
+            ds = Dataset.from_list(rows)
+    else:
+        ds = load_rows(path, source, field)
+    require_columns(ds, PREFERENCE_COLUMNS, path, "preference data")
+    return ds
+
+
+def check_float_column(ds: Any, column: str, path: Path, fix: str) -> list[float]:
+    """The values of a numeric column, or `InputError` naming the first null / non-number / non-finite one
+    with its line (JSONL) or row (dataset directory)."""
+    values = ds[column]
+    lines: list[str] | None = None
+    for i, v in enumerate(values):
+        ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(float(v))
+        if not ok:
+            if lines is None and path.is_file():
+                lines = [where for where, _ in iter_jsonl(path)]
+            where = lines[i] if lines is not None and i < len(lines) else f"row {i}"
+            raise InputError(path, f"{where}: {column}", v, "must be a finite number", fix)
+    return [float(v) for v in values]

@@ -19,10 +19,11 @@ from trainers._common import (
     load_tokenizer,
     log_metrics,
     resolve_precision,
+    resume_checkpoint,
     save_causal_lm,
     trl_trainer,
 )
-from trainers._data import PREFERENCE_COLUMNS, check_options, load_rows, require_columns
+from trainers._data import check_options, load_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +55,15 @@ class DPOTrainConfig(PaperPolicyRecipe, DPOConfig):  # type: ignore[misc]
             raise ValueError(f"beta must be positive, got {self.beta}")
 
 
-def load_preference_data(path: Any, spec: TrainingSpec, field_name: str = "dataset") -> Any:
-    """Load one `prompt/chosen/rejected` dataset, raising `InputError` for a bad path or missing column."""
+def load_preference_data(path: Any, spec: TrainingSpec, field_name: str = "dataset",
+                         criterion: str | None = None) -> Any:
+    """Load one criterion's `prompt/chosen/rejected` pairs (see `trainers._data.load_pairs` for the sources),
+    raising `InputError` for a bad path or missing column. A one-entry `{criterion = path}` table names the
+    criterion itself; otherwise `criterion` (a method's primary criterion) or the config's `criterion`."""
+    if isinstance(path, dict) and len(path) == 1:
+        ((key, value),) = path.items()
+        spec.criterion = str(key)  # recorded in the manifest (implicit rewards check it)
+        return load_pairs(value, str(key), spec.source, f"{field_name}.{key}")
     if not isinstance(path, Path):
         raise InputError(
             spec.source,
@@ -64,9 +72,14 @@ def load_preference_data(path: Any, spec: TrainingSpec, field_name: str = "datas
             f"{spec.method} takes one dataset path",
             f'set {field_name} = "<JSONL file or datasets directory>"',
         )
-    ds = load_rows(path, spec.source, field_name)
-    require_columns(ds, PREFERENCE_COLUMNS, path, f"{spec.method} preference data")
-    return ds
+    return load_pairs(path, criterion or spec.criterion, spec.source, field_name)
+
+
+def data_file(dataset: Any) -> Path:
+    """The one file or folder a single-dataset method read (for the manifest's data hash)."""
+    if isinstance(dataset, dict):
+        return Path(next(iter(dataset.values())))
+    return Path(dataset)
 
 
 def make_dpo_trainer(
@@ -96,16 +109,15 @@ class DPOMethod:
         """Load and check the pairs, build the config."""
         check_options(spec, ())
         ds = load_preference_data(spec.dataset, spec)
-        config = build_config(DPOTrainConfig, spec)
-        assert isinstance(spec.dataset, Path)
+        config = build_config(self.config_class, spec)
         return PreparedRun(
-            spec=spec, config=config, datasets={"train": ds}, data_files={"train": spec.dataset}
+            spec=spec, config=config, datasets={"train": ds}, data_files={"train": data_file(spec.dataset)}
         )
 
     def train(self, run: PreparedRun) -> TrainOutput:
         """Train with TRL's DPOTrainer and save (adapter + merged copy for LoRA)."""
         tok = load_tokenizer(run.spec.base_model)
         trainer = make_dpo_trainer(run.spec, run.config, run.datasets["train"], tok)
-        trainer.train()
+        trainer.train(resume_from_checkpoint=resume_checkpoint(run, trainer.args.output_dir))
         metrics = log_metrics(trainer.state.log_history, DPO_METRICS)
         return save_causal_lm(trainer, run.spec, tok, metrics)

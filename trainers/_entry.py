@@ -8,6 +8,8 @@ Config layout (paths are relative to the TOML file)::
     output_dir = "runs/dpo_empathy"
     name = "dpo_empathy"                # optional; defaults to the output directory's name
     preset = "paper_dpo"                # optional; a file in trainers/presets/ (or a path) merged underneath
+    criterion = "empathy"               # optional: which criterion of a multi-criterion source to read
+    probe_prompts = 3                   # optional: greedy probe replies compared with the base model (0 = off)
 
     [args]                              # fields of the method's config dataclass (e.g. DPOTrainConfig)
     [lora]                              # optional: LoRA/QLoRA; absent = full fine-tuning
@@ -18,11 +20,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import logging
 import platform
 import re
+import time
 import tomllib
+from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -39,8 +44,22 @@ logger = logging.getLogger(__name__)
 
 PRESET_DIR = Path(__file__).parent / "presets"
 TOP_LEVEL_KEYS = frozenset(
-    {"method", "base_model", "dataset", "output_dir", "name", "preset", "args", "lora"}
+    {"method", "base_model", "dataset", "output_dir", "name", "preset", "args", "lora", "criterion",
+     "probe_prompts"}
 )
+BUILTIN_PREFIX = "builtin/"
+"""Values such as `builtin/smollm2` (base model) or `builtin/preferences` (dataset) name things the caller
+resolves (`theraeval train` passes them in: trainers import no other harness stage)."""
+RUN_MARKER = ".theraeval-train.json"
+"""Written into `output_dir` when training starts and removed when `manifest.json` is written: a directory
+holding it is an interrupted run of ours (resumed from its checkpoints when the config is unchanged)."""
+_OWN_NAMES = ("checkpoints", "adapter", "adapter_tmp", RUN_MARKER)
+PROBE_PROMPTS: tuple[str, ...] = (
+    "I haven't been sleeping since I lost my job and I feel like a failure.",
+    "My sister stopped talking to me and I don't know what I did wrong.",
+    "Some days I wonder if anyone would even notice if I was gone.",
+)
+"""Prompts whose greedy replies are compared between the base and the trained model (`probe_prompts`)."""
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
 MANIFEST_VERSION = 1
 
@@ -69,6 +88,17 @@ def available_presets() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
 
 
+def _preset_path(config_path: Path, preset: str, method: Any) -> Path | None:
+    """`cpu-smoke` / `paper` + the config's method -> `cpu_smoke_<method>.toml` / `paper_<method>.toml`;
+    else a preset file name, or a TOML path relative to the config."""
+    stem = preset.replace("-", "_")
+    for name in (f"{stem}_{method}", stem):
+        if (PRESET_DIR / f"{name}.toml").is_file():
+            return PRESET_DIR / f"{name}.toml"
+    path = config_path.parent / preset
+    return path if path.is_file() else None
+
+
 def load_training_config(config_path: Path) -> dict[str, Any]:
     """Read the TOML config and merge its `preset` underneath it (the user's values win)."""
     raw = _read_toml(config_path, None, "config")
@@ -83,15 +113,14 @@ def load_training_config(config_path: Path) -> dict[str, Any]:
             "must be a preset name or a TOML path",
             f"use one of {available_presets()}",
         )
-    candidate = PRESET_DIR / f"{preset}.toml"
-    path = candidate if candidate.is_file() else (config_path.parent / preset)
-    if not path.is_file():
+    path = _preset_path(config_path, preset, raw.get("method"))
+    if path is None:
         raise InputError(
             config_path,
             "preset",
             preset,
             "no such preset",
-            f"use one of {available_presets()} or a path to a TOML file",
+            f"use cpu-smoke, paper, one of {available_presets()} or a path to a TOML file",
         )
     base = _read_toml(path, config_path, "preset")
     base.pop("preset", None)
@@ -107,8 +136,25 @@ def _path(config_path: Path, field: str, value: Any) -> Path:
     return (p if p.is_absolute() else config_path.parent / p).resolve()
 
 
-def spec_from_config(config_path: Path) -> TrainingSpec:
+Builtins = Mapping[str, Callable[[], Path]]
+"""`builtin/<name>` -> a function returning its local path (called only when the config names it)."""
+
+
+def _builtin(config_path: Path, field: str, value: str, builtins: Builtins | None) -> Path:
+    resolve = (builtins or {}).get(value)
+    if resolve is None:
+        known = sorted(builtins or {})
+        raise InputError(config_path, field, value, "unknown builtin" if known else
+                         "builtin names are resolved by `theraeval train`, not by the Python API",
+                         f"use one of {known}" if known else "run `theraeval train`, or give a local path")
+    return Path(resolve()).resolve()
+
+
+def spec_from_config(config_path: Path, builtins: Builtins | None = None) -> TrainingSpec:
     """Parse and validate the common part of a training config into a `TrainingSpec`.
+
+    `builtins` maps names such as `builtin/smollm2` (base model) and `builtin/preferences` (dataset) to
+    functions returning their local paths; `theraeval train` passes the project's.
 
     Raises:
         InputError: unknown method or key, missing base model / output_dir, bad `[lora]` or `[args]` tables.
@@ -133,7 +179,12 @@ def spec_from_config(config_path: Path) -> TrainingSpec:
                 f"unknown key for method {method!r}",
                 f"use {sorted(TOP_LEVEL_KEYS)} and a [{method}] table",
             )
-    base_model = _path(config_path, "base_model", raw.get("base_model"))
+    def path_or_builtin(field: str, value: Any) -> Path:
+        if isinstance(value, str) and value.startswith(BUILTIN_PREFIX):
+            return _builtin(config_path, field, value, builtins)
+        return _path(config_path, field, value)
+
+    base_model = path_or_builtin("base_model", raw.get("base_model"))
     if not (base_model / "config.json").is_file():
         raise InputError(
             config_path,
@@ -148,9 +199,17 @@ def spec_from_config(config_path: Path) -> TrainingSpec:
     if dataset_raw is None:
         dataset = None
     elif isinstance(dataset_raw, dict):
-        dataset = {str(k): _path(config_path, f"dataset.{k}", v) for k, v in dataset_raw.items()}
+        dataset = {str(k): path_or_builtin(f"dataset.{k}", v) for k, v in dataset_raw.items()}
     else:
-        dataset = _path(config_path, "dataset", dataset_raw)
+        dataset = path_or_builtin("dataset", dataset_raw)
+    criterion = raw.get("criterion")
+    if criterion is not None and (not isinstance(criterion, str) or not criterion):
+        raise InputError(config_path, "criterion", criterion, "must be a criterion name",
+                         'set criterion = "empathy" (the criterion whose pairs to read)')
+    probe = raw.get("probe_prompts", len(PROBE_PROMPTS))
+    if not isinstance(probe, int) or isinstance(probe, bool) or not 0 <= probe <= len(PROBE_PROMPTS):
+        raise InputError(config_path, "probe_prompts", probe, f"must be an integer 0..{len(PROBE_PROMPTS)}",
+                         "set probe_prompts = 3 (or 0 to skip the base-model comparison)")
     name = raw.get("name", output_dir.name)
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise InputError(
@@ -205,6 +264,8 @@ def spec_from_config(config_path: Path) -> TrainingSpec:
         lora=lora,
         options=dict(options),
         source=config_path,
+        criterion=criterion,
+        probe_prompts=probe,
     )
 
 
@@ -250,6 +311,7 @@ def write_manifest(
     data: dict[str, dict[str, str]],
     output: TrainOutput,
     raw_config: dict[str, Any] | None,
+    summary: dict[str, Any] | None = None,
 ) -> Path:
     """Write `manifest.json`: method, full config, data hashes (taken before training), base model,
     metrics, library versions."""
@@ -258,6 +320,7 @@ def write_manifest(
         "manifest_version": MANIFEST_VERSION,
         "name": spec.name,
         "method": spec.method,
+        "criterion": spec.criterion,
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "base_model": str(spec.base_model),
         "base_model_config_sha256": sha256_path(base_cfg) if base_cfg.is_file() else None,
@@ -273,11 +336,59 @@ def write_manifest(
         "adapter_dir": str(output.adapter_dir.resolve()) if output.adapter_dir else None,
         "metrics": output.metrics,
         "details": output.details,
+        "summary": summary or {},
         "versions": _versions(),
     }
     path = spec.output_dir / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+def _config_sha256(spec: TrainingSpec, raw_config: dict[str, Any] | None) -> str:
+    """Hash of everything that decides what a run trains (resume only continues an identical config)."""
+    blob = {
+        "raw": raw_config,
+        "method": spec.method,
+        "base_model": str(spec.base_model),
+        "dataset": spec.dataset if not isinstance(spec.dataset, Path) else str(spec.dataset),
+        "criterion": spec.criterion,
+        "args": spec.args,
+        "lora": dataclasses.asdict(spec.lora) if spec.lora else None,
+        "options": spec.options,
+    }
+    return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _own_interrupted_run(out: Path) -> bool:
+    """A directory an interrupted `theraeval train` left: our marker, or nothing but names we write."""
+    if (out / RUN_MARKER).is_file():
+        return True
+    names = {p.name for p in out.iterdir()}
+    return bool(names) and names <= set(_OWN_NAMES)
+
+
+def _check_output_dir(spec: TrainingSpec) -> None:
+    out = spec.output_dir
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise InputError(spec.source, "output_dir", str(out), "exists and is not a directory",
+                         "choose another output_dir")
+    if any(out.iterdir()) and not (out / "manifest.json").is_file() and not _own_interrupted_run(out):
+        raise InputError(spec.source, "output_dir", str(out), "exists, is not empty and is not a theraeval run",
+                         "choose an empty or new output_dir")
+
+
+def _resumable(out: Path, config_sha: str) -> bool:
+    """True when `out` holds an interrupted run of this exact config with at least one checkpoint."""
+    marker = out / RUN_MARKER
+    if not marker.is_file():
+        return False
+    try:
+        same = json.loads(marker.read_text(encoding="utf-8")).get("config_sha256") == config_sha
+    except (OSError, ValueError, AttributeError):
+        return False
+    return same and any((out / "checkpoints").rglob("checkpoint-*/trainer_state.json"))
 
 
 def run_training(spec: TrainingSpec, raw_config: dict[str, Any] | None = None) -> Path:
@@ -286,8 +397,12 @@ def run_training(spec: TrainingSpec, raw_config: dict[str, Any] | None = None) -
     Returns the output directory. For every method except `reward_model` it is a model directory that
     `AutoModelForCausalLM.from_pretrained` loads (merged weights for LoRA; the adapter is in `adapter/`).
 
+    An interrupted run (killed, Ctrl-C) leaves `.theraeval-train.json` and `checkpoints/`: re-running the same
+    config resumes from the last checkpoint (HF `resume_from_checkpoint`); a changed config starts again
+    cleanly in the same directory.
+
     Raises:
-        InputError: anything wrong in the config or data, before any training starts.
+        InputError: anything wrong in the config or data, before any training starts (nothing is removed).
     """
     try:
         trainer = get_trainer(spec.method)
@@ -296,48 +411,123 @@ def run_training(spec: TrainingSpec, raw_config: dict[str, Any] | None = None) -
             spec.source, "method", spec.method, str(e), f"use one of {', '.join(available_trainers())}"
         ) from None
     out = spec.output_dir
-    if out.exists():
-        if not out.is_dir():
-            raise InputError(
-                spec.source,
-                "output_dir",
-                str(out),
-                "exists and is not a directory",
-                "choose another output_dir",
-            )
-        if any(out.iterdir()) and not (out / "manifest.json").is_file():
-            raise InputError(
-                spec.source,
-                "output_dir",
-                str(out),
-                "exists, is not empty and is not a theraeval run",
-                "choose an empty or new output_dir",
-            )
+    _check_output_dir(spec)
     prepared = trainer.prepare(spec)
     data_hashes = {k: {"path": str(p), "sha256": sha256_path(p)} for k, p in prepared.data_files.items()}
+    config_sha = _config_sha256(spec, raw_config)
+    prepared.resume = out.is_dir() and _resumable(out, config_sha)
     state = PartialState()  # one process, or one per GPU under `accelerate launch`
     if state.is_main_process:
         if out.exists():
-            clear_output_dir(out)
+            clear_output_dir(out, keep_checkpoints=prepared.resume)
         out.mkdir(parents=True, exist_ok=True)
+        (out / RUN_MARKER).write_text(json.dumps({"config_sha256": config_sha}) + "\n", encoding="utf-8")
     state.wait_for_everyone()
-    logger.info("training %s (%s) from %s -> %s", spec.name, spec.method, spec.base_model, out)
+    logger.info("%s %s (%s) from %s -> %s", "resuming" if prepared.resume else "training", spec.name,
+                spec.method, spec.base_model, out)
+    started = time.monotonic()
     output = trainer.train(prepared)
     if state.is_main_process:
-        write_manifest(spec, prepared.config, data_hashes, output, raw_config)
+        warnings = list(prepared.warnings) + loss_warnings(output.metrics)
+        if output.model_dir is not None and spec.probe_prompts:
+            warnings += probe_warnings(spec.base_model, output.model_dir, PROBE_PROMPTS[: spec.probe_prompts])
+        summary = {"runtime_s": round(time.monotonic() - started, 1), "resumed": prepared.resume,
+                   "warnings": warnings}
+        for w in warnings:
+            logger.warning("%s: %s", spec.name, w)
+        write_manifest(spec, prepared.config, data_hashes, output, raw_config, summary)
         if output.model_dir is not None:
             write_candidate(spec, output.model_dir)
+        (out / RUN_MARKER).unlink(missing_ok=True)
         logger.info("wrote %s", out / "manifest.json")
     state.wait_for_everyone()
     return out
 
 
-def train_main(config_path: Path) -> Path:
+def loss_warnings(metrics: dict[str, float]) -> list[str]:
+    """A warning when the last logged training loss is above the first (training diverged or the learning
+    rate is too high)."""
+    first, last = metrics.get("loss_first"), metrics.get("loss_last")
+    if first is not None and last is not None and last > first:
+        return [f"the training loss rose ({first:.4g} -> {last:.4g}): lower learning_rate or check the data"]
+    return []
+
+
+def probe_warnings(base_model: Path, trained: Path, prompts: Sequence[str], max_new_tokens: int = 24) -> list[str]:
+    """A warning when the trained model's greedy replies to `prompts` equal the base model's (it did not
+    move where it matters: raise learning_rate / steps, or check that the data reached the trainer)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(trained))
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    tok.padding_side = "left"
+    messages = [[{"role": "user", "content": p}] for p in prompts]
+    enc: Any
+    if tok.chat_template:
+        enc = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                      return_dict=True, padding=True)
+    else:
+        enc = tok(list(prompts), return_tensors="pt", padding=True)
+    replies = []
+    for path in (base_model, trained):
+        model = AutoModelForCausalLM.from_pretrained(str(path)).eval()
+        with torch.inference_mode():
+            ids = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
+                                 pad_token_id=tok.pad_token_id)
+        replies.append(tok.batch_decode(ids[:, enc["input_ids"].shape[1]:], skip_special_tokens=True))
+        del model
+    same = sum(a == b for a, b in zip(*replies, strict=True))
+    if same == len(prompts):
+        return [f"the trained model's greedy replies equal the base model's on all {same} probe prompts: "
+                "it barely moved (more steps or a higher learning_rate?)"]
+    return []
+
+
+def format_summary(out_dir: Path) -> str:
+    """One line: name, method, runtime, final metrics (`theraeval train` prints it last)."""
+    m = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+    metrics, summary = m.get("metrics", {}), m.get("summary", {})
+    shown = []
+    if "loss_last" in metrics:
+        shown.append(f"loss {metrics.get('loss_first', float('nan')):.4g} -> {metrics['loss_last']:.4g}")
+    for key, value in sorted(metrics.items()):
+        if key.endswith(("accuracies_last", "accuracy_last", "heldout_accuracy", "heldout_brier",
+                         "heldout_ece")):
+            shown.append(f"{key.removesuffix('_last')} {value:.3g}")
+    n_warn = len(summary.get("warnings", []))
+    return (f"trained {m['name']} ({m['method']}) in {summary.get('runtime_s', 0):.0f} s"
+            f"{' (resumed)' if summary.get('resumed') else ''}: {', '.join(shown) or 'no metrics'}"
+            f"; {n_warn} warning{'s' if n_warn != 1 else ''}; {out_dir}")
+
+
+def train_main(config_path: Path, builtins: Builtins | None = None) -> Path:
     """Entry point of `theraeval train <config.toml>`: returns the run's output directory.
 
     Raises:
         InputError: the config or its data is invalid (the CLI prints the one-line message and exits 2).
     """
     config_path = Path(config_path).resolve()
-    spec = spec_from_config(config_path)
+    spec = spec_from_config(config_path, builtins)
     return run_training(spec, raw_config=load_training_config(config_path))
+
+
+def sweep_main(config_path: Path, weights: Sequence[float], builtins: Builtins | None = None) -> Path:
+    """Entry point of `theraeval train sweep CONFIG --weights ...`: train every weighting (each validated before
+    any training starts), write `<output_dir>/sweep.toml`, return its path.
+
+    Raises:
+        InputError: the config is not a two-objective modpo / joint_loss / soup config, or any weighting's
+            config or data is invalid.
+    """
+    from trainers._sweep import sweep_specs, write_sweep_config
+
+    config_path = Path(config_path).resolve()
+    spec = spec_from_config(config_path, builtins)
+    raw = load_training_config(config_path)
+    specs = sweep_specs(spec, weights)
+    for s in specs:  # every weighting validated up front: a bad weight never stops a half-done sweep
+        get_trainer(s.method).prepare(s)
+    runs = [run_training(s, raw_config=raw) for s in specs]
+    return write_sweep_config(spec, runs)

@@ -31,8 +31,18 @@ from transformers import AutoModelForCausalLM, PreTrainedModel, Trainer, set_see
 
 from harness.core import InputError
 from trainers._base import PreparedRun, TrainingSpec, TrainOutput, check_weights, criterion_weights, register_trainer
-from trainers._common import build_config, load_tokenizer, log_metrics, save_causal_lm, trl_trainer
-from trainers._data import align_criteria, check_options, is_conversational_row, load_rows, require_columns
+from trainers._common import build_config, load_tokenizer, log_metrics, resume_checkpoint, save_causal_lm, trl_trainer
+from trainers._data import (
+    JOINT_FOLDER,
+    align_criteria,
+    check_options,
+    is_conversational_row,
+    is_pairs_file,
+    is_preferences_folder,
+    load_pairs,
+    load_rows,
+    require_columns,
+)
 from trainers._dpo import DPOTrainConfig
 
 logger = logging.getLogger(__name__)
@@ -342,6 +352,10 @@ class JointLossMethod:
         check_options(spec, ("weights",))
         weights = _joint_weights(spec)
         criteria = list(weights)
+        if isinstance(spec.dataset, Path) and is_preferences_folder(spec.dataset):
+            spec.dataset = spec.dataset / JOINT_FOLDER  # `theraeval preferences` writes the joint rows here
+        if isinstance(spec.dataset, Path) and is_pairs_file(spec.dataset):
+            spec.dataset = {c: spec.dataset for c in criteria}  # the bundled set: join its criteria on the prompt
         if isinstance(spec.dataset, dict):
             per = {}
             for crit in criteria:
@@ -353,13 +367,7 @@ class JointLossMethod:
                         f"no dataset for criterion {crit!r}",
                         f'add {crit} = "<path>" to the dataset table',
                     )
-                per[crit] = load_rows(spec.dataset[crit], spec.source, f"dataset.{crit}")
-                require_columns(
-                    per[crit],
-                    ("prompt", "chosen", "rejected"),
-                    spec.dataset[crit],
-                    "per-criterion preference data",
-                )
+                per[crit] = load_pairs(spec.dataset[crit], crit, spec.source, f"dataset.{crit}")
             try:
                 ds = align_criteria(per, criteria)
             except ValueError as e:
@@ -370,7 +378,7 @@ class JointLossMethod:
                     str(e),
                     "give pairs for the same prompts in every criterion's data",
                 ) from None
-            files = dict(spec.dataset)
+            files = {c: spec.dataset[c] for c in criteria}
         elif isinstance(spec.dataset, Path):
             ds = load_rows(spec.dataset, spec.source, "dataset")
             cols = ["prompt"] + [f"{side}_{c}" for c in criteria for side in ("chosen", "rejected")]
@@ -394,7 +402,7 @@ class JointLossMethod:
         spec = run.spec
         tok = load_tokenizer(spec.base_model)
         trainer = trl_trainer(JointLossTrainer, spec, run.config, run.datasets["train"], tok)
-        trainer.train()
+        trainer.train(resume_from_checkpoint=resume_checkpoint(run, trainer.args.output_dir))
         keys = (
             "rewards/accuracies",
             "rewards/margins",

@@ -33,15 +33,17 @@ from trl.trainer.dpo_trainer import DataCollatorForPreference
 
 from harness.core import InputError
 from trainers._base import PreparedRun, TrainingSpec, TrainOutput, check_weights, criterion_weights, register_trainer
-from trainers._common import build_config, load_tokenizer, log_metrics, read_json, save_causal_lm
-from trainers._data import check_options
-from trainers._dpo import DPO_METRICS, DPOTrainConfig, load_preference_data, make_dpo_trainer
+from trainers._common import build_config, load_tokenizer, log_metrics, read_json, resume_checkpoint, save_causal_lm
+from trainers._data import check_float_column, check_options
+from trainers._dpo import DPO_METRICS, DPOTrainConfig, data_file, load_preference_data, make_dpo_trainer
 from trainers._reward_model import REWARD_FORMAT_FILE, RewardModel, row_format
 
 logger = logging.getLogger(__name__)
 
 MARGIN_KEY = "margin"
 """Batch key the collator puts the per-pair margin under."""
+MARGIN_SCALES: tuple[str, ...] = ("raw", "heldout_std", "implicit")
+"""How margin rewards are scaled (`MODPOConfig.margin_scale`); equations in `compute_margins`."""
 
 
 @dataclass
@@ -71,10 +73,20 @@ class MODPOConfig(DPOTrainConfig):
             "(recorded in the manifest). Empty when the dataset already carries the margin column."
         },
     )
-    normalize_margin_rewards: bool = field(
-        default=True,
+    margin_scale: str = field(
+        default="raw",
         metadata={
-            "help": "z-normalise each margin reward model's scores on the training set before weighting."
+            "help": "How reward-model scores enter the margin (docs/training.md, 'MODPO margin scales'): `raw` "
+            "(the paper's and Zhou et al.'s logit differences), `heldout_std` (each difference divided by that "
+            "reward model's own score spread on its own held-out pairs), or `implicit` (reward_models are DPO "
+            "runs; r = β·log π_rm/π_ref, Zhou et al.'s implicit rewards)."
+        },
+    )
+    allow_chance_margin: bool = field(
+        default=False,
+        metadata={
+            "help": "Train even when a margin reward model is at chance (or unchecked) on its held-out pairs, "
+            "with a loud warning. Default: refuse."
         },
     )
     remove_unused_columns: bool = field(
@@ -109,6 +121,8 @@ class MODPOConfig(DPOTrainConfig):
             raise ValueError(f"MODPO supports loss_type ['sigmoid'] (or ['hinge']), got {self.loss_type}")
         if self.f_divergence_type != "reverse_kl":
             raise ValueError("MODPO's margin shift is only exact with f_divergence_type='reverse_kl'")
+        if self.margin_scale not in MARGIN_SCALES:
+            raise ValueError(f"margin_scale must be one of {MARGIN_SCALES}, got {self.margin_scale!r}")
 
     @property
     def primary_weight(self) -> float:
@@ -241,67 +255,142 @@ class MODPOTrainer(DPOTrainer):
             self.precompute_ref_logps = saved
 
 
+class ImplicitRewardModel:
+    """Zhou et al.'s implicit reward of a DPO-trained model: r(x, y) = β · [log π_rm(y|x) - log π_ref(y|x)].
+
+    `π_rm` is a `theraeval train` DPO run (LoRA: its adapter on the base; full fine-tuning: its model
+    directory), `π_ref` that run's base model, `β` the run's own β (from its manifest). Log-probabilities are
+    summed over the response tokens, tokenised as in DPO (chat template for conversational rows; the response
+    starts where prompt and prompt+response token ids diverge).
+    """
+
+    def __init__(self, path: Path, criterion: str, device: Any = None) -> None:
+        from peft import PeftModel
+        from transformers import AutoModelForCausalLM
+
+        manifest = read_json(path / "manifest.json")
+        base = Path(manifest["base_model"])
+        self.path, self.criterion = path, criterion
+        self.beta = float(manifest["config"]["beta"])
+        if device is None:
+            from accelerate import PartialState
+
+            device = PartialState().device
+        self.tokenizer = load_tokenizer(path)
+        if (path / "adapter" / "adapter_config.json").is_file():
+            policy = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(str(base)), str(path / "adapter"))
+            self.policy, self.ref = policy.eval().to(device), None
+        else:
+            self.policy = AutoModelForCausalLM.from_pretrained(str(path)).eval().to(device)
+            self.ref = AutoModelForCausalLM.from_pretrained(str(base)).eval().to(device)
+
+    @torch.inference_mode()
+    def _logps(self, model: Any, ids: list[list[int]], starts: list[int], batch_size: int) -> torch.Tensor:
+        pad = self.tokenizer.pad_token_id or 0
+        device = next(model.parameters()).device
+        out = []
+        for b in range(0, len(ids), batch_size):
+            chunk, cut = ids[b : b + batch_size], starts[b : b + batch_size]
+            width = max(len(i) for i in chunk)
+            x = torch.full((len(chunk), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(chunk), width), dtype=torch.long)
+            resp = torch.zeros((len(chunk), width), dtype=torch.float64)
+            for j, (seq, c) in enumerate(zip(chunk, cut, strict=True)):
+                x[j, : len(seq)] = torch.tensor(seq)
+                mask[j, : len(seq)] = 1
+                resp[j, c : len(seq)] = 1.0
+            logits = model(input_ids=x.to(device), attention_mask=mask.to(device)).logits[:, :-1].double().cpu()
+            lp = torch.log_softmax(logits, -1).gather(-1, x[:, 1:].unsqueeze(-1)).squeeze(-1)
+            out.append((lp * resp[:, 1:]).sum(-1))
+        return torch.cat(out)
+
+    def score(self, prompts: Sequence[Any], responses: Sequence[Any], batch_size: int = 16) -> torch.Tensor:
+        """β · (log π_rm(y|x) - log π_ref(y|x)) for aligned prompts and responses."""
+        from trainers._joint_loss import encode_joint_row
+
+        ids, starts = [], []
+        for p, r in zip(prompts, responses, strict=True):
+            enc = encode_joint_row({"prompt": p, "chosen_r": r, "rejected_r": r}, self.tokenizer, ["r"])
+            ids.append(enc["prompt_ids"] + enc["completion_ids"][0])
+            starts.append(len(enc["prompt_ids"]))
+        policy = self._logps(self.policy, ids, starts, batch_size)
+        if self.ref is None:
+            with self.policy.disable_adapter():
+                ref = self._logps(self.policy, ids, starts, batch_size)
+        else:
+            ref = self._logps(self.ref, ids, starts, batch_size)
+        return (self.beta * (policy - ref)).float()
+
+
 def compute_margins(
     dataset: Any,
     criteria: Sequence[str],
     weights: Sequence[float],
-    reward_models: Mapping[str, Path | RewardModel],
+    reward_models: Mapping[str, Path | RewardModel | ImplicitRewardModel],
     *,
-    normalize: bool = True,
-    stats: Mapping[str, Mapping[str, float]] | None = None,
+    scale: str = "raw",
     margin_column: str = "margin",
     batch_size: int = 16,
 ) -> tuple[Any, dict[str, Any]]:
     """Score every pair with the margin reward models and add `margin_column` (plus per-criterion rewards).
 
     `criteria[0]` is the primary criterion (no reward model needed); for each j >= 1,
-    `reward_models[criteria[j]]` scores `(prompt, chosen)` and `(prompt, rejected)` in the format it was
-    trained on. With `normalize`, scores are z-normalised with the mean/std of this dataset's chosen and
-    rejected scores, or with `stats` (pass the training set's `stats["criteria"]` when scoring an evaluation
-    set). The margin is Σ_j w_j (z_j(x, y_w) - z_j(x, y_l)). Returns the new dataset and the statistics.
+    `reward_models[criteria[j]]` scores `(prompt, chosen)` and `(prompt, rejected)` (a `RewardModel` in the
+    exact format it was trained on, or an `ImplicitRewardModel`). The margin, by `scale`:
+
+    - `raw` (Beikzadeh et al.; Zhou et al. 2024, Eq. 8): margin = Σ_j w_j (r_j(x, y_w) - r_j(x, y_l));
+    - `heldout_std`: margin = Σ_j w_j (r_j(x, y_w) - r_j(x, y_l)) / s_j, with s_j the standard deviation of r_j
+      over the responses of r_j's *own* held-out pairs (recorded when it was trained), so a weight means "this
+      many of the reward model's own score spreads" whatever data MODPO trains on;
+    - `implicit`: as `raw`, with r_j = β_j · log π_j(y|x)/π_ref(y|x) from a DPO run (`ImplicitRewardModel`;
+      Zhou et al. 2024, §4).
+
+    Returns the new dataset and statistics (per criterion: scale s_j, share of pairs where r_j prefers y_w).
 
     Raises:
-        ValueError: missing reward model, wrong criterion or row format, constant scores, constant margin.
+        ValueError: missing reward model, wrong criterion or row format, no held-out spread for
+            `heldout_std`, constant margin.
     """
     if len(criteria) != len(weights):
         raise ValueError(f"criteria {list(criteria)} and weights {list(weights)} differ in length")
+    if scale not in MARGIN_SCALES:
+        raise ValueError(f"scale must be one of {MARGIN_SCALES}, got {scale!r}")
     fmt = row_format(dataset[0])
     prompts, chosen, rejected = dataset["prompt"], dataset["chosen"], dataset["rejected"]
     margin = torch.zeros(len(dataset), dtype=torch.float64)
-    out_stats: dict[str, Any] = {"normalized": normalize, "criteria": {}}
+    out_stats: dict[str, Any] = {"scale": scale, "criteria": {}}
     columns: dict[str, list[float]] = {}
     for crit, w in zip(criteria[1:], weights[1:], strict=True):
         if crit not in reward_models:
             raise ValueError(f"no reward model for margin criterion {crit!r}")
         rm = reward_models[crit]
-        rm = rm if isinstance(rm, RewardModel) else RewardModel.load(Path(rm))
+        if not isinstance(rm, RewardModel | ImplicitRewardModel):
+            rm = ImplicitRewardModel(Path(rm), crit) if scale == "implicit" else RewardModel.load(Path(rm))
         if rm.criterion != crit:
             raise ValueError(f"reward model {rm.path} was trained for {rm.criterion!r}, not {crit!r}")
-        if rm.fmt != fmt:
-            raise ValueError(
-                f"reward model {rm.path} was trained on {rm.fmt} rows but the data has {fmt} rows; "
-                "score it in the format it was trained on"
-            )
+        s_j = 1.0
+        if isinstance(rm, RewardModel):
+            if rm.fmt != fmt:
+                raise ValueError(
+                    f"reward model {rm.path} was trained on {rm.fmt} rows but the data has {fmt} rows; "
+                    "score it in the format it was trained on"
+                )
+            if scale == "heldout_std":
+                s_j = float((rm.heldout or {}).get("score_std") or 0.0)
+                if not s_j > 0:
+                    raise ValueError(f"reward model {rm.path} has no held-out score spread (trained without "
+                                     "held-out pairs?): margin_scale 'heldout_std' needs it")
         r_c = rm.score(prompts, chosen, batch_size).double()
         r_r = rm.score(prompts, rejected, batch_size).double()
-        if stats is not None and crit in stats:
-            mean, std = float(stats[crit]["mean"]), float(stats[crit]["std"])
-        else:
-            both = torch.cat([r_c, r_r])
-            mean, std = float(both.mean()), float(both.std()) if len(both) > 1 else 0.0
-        if normalize:
-            if not std > 0:
-                raise ValueError(f"reward model for {crit!r} gives the same score to every response")
-            r_c, r_r = (r_c - mean) / std, (r_r - mean) / std
-        margin += float(w) * (r_c - r_r)
+        margin += float(w) * (r_c - r_r) / s_j
         columns[f"reward_{crit}_chosen"] = r_c.tolist()
         columns[f"reward_{crit}_rejected"] = r_r.tolist()
         out_stats["criteria"][crit] = {
-            "mean": mean,
-            "std": std,
+            "scale": s_j,
             "weight": float(w),
             "path": str(rm.path),
             "frac_chosen_higher": float((r_c > r_r).double().mean()),
+            "diff_std": float((r_c - r_r).std()) if len(r_c) > 1 else 0.0,
         }
     check_margins(margin.tolist(), "computed margins")
     for name, values in columns.items():
@@ -331,6 +420,61 @@ def _weights_table(spec: TrainingSpec) -> tuple[str, dict[str, float]]:
     return str(primary), weights
 
 
+def _check_reward_model(spec: TrainingSpec, field: str, path: Path, crit: str, fmt: str, scale: str,
+                        allow_chance: bool) -> list[str]:
+    """Validate a margin reward-model directory; refuse one at chance (or unchecked) on its own held-out pairs
+    unless `allow_chance_margin`, then return the loud warning instead."""
+    meta_file = path / REWARD_FORMAT_FILE
+    if not meta_file.is_file():
+        raise InputError(spec.source, field, str(path), f"not a reward-model directory (no {REWARD_FORMAT_FILE})",
+                         "train it with method = 'reward_model' and point at <output_dir>/<criterion>")
+    meta = read_json(meta_file)
+    if meta.get("criterion") != crit:
+        raise InputError(spec.source, field, str(path), f"this reward model was trained for {meta.get('criterion')!r}",
+                         f"point it at the {crit!r} reward model")
+    if meta.get("row_format") != fmt:
+        raise InputError(spec.source, field, str(path),
+                         f"reward model trained on {meta.get('row_format')} rows, data has {fmt} rows",
+                         "use data in the format the reward model was trained on")
+    held = meta.get("heldout")
+    if scale == "heldout_std" and not (held and float(held.get("score_std") or 0) > 0):
+        raise InputError(spec.source, field, str(path), "no held-out score spread for margin_scale = 'heldout_std'",
+                         "retrain the reward model with heldout_fraction > 0, or use margin_scale = 'raw'")
+    if held is None:
+        problem = "has no held-out pairs: nobody checked it beats a coin"
+    elif held.get("at_chance"):
+        problem = (f"is at chance on its {held['n']} held-out pairs (accuracy {held['accuracy']:.2f}, one-sided "
+                   f"binomial p = {held['p_value']:.2g})")
+    else:
+        return []
+    if not allow_chance:
+        raise InputError(spec.source, field, str(path), f"margin reward model {crit!r} {problem}",
+                         "train a better reward model (more steps, more pairs), or set [modpo] "
+                         "allow_chance_margin = true to train anyway with a warning")
+    return [f"MARGIN REWARD MODEL {crit!r} {problem}: its margin is noise, MODPO is close to DPO with beta/w_k"]
+
+
+def _check_implicit_reward_model(spec: TrainingSpec, field: str, path: Path, crit: str) -> list[str]:
+    """Validate a DPO run used for implicit rewards (margin_scale = 'implicit')."""
+    manifest = path / "manifest.json"
+    if not manifest.is_file():
+        raise InputError(spec.source, field, str(path), "not a `theraeval train` run (no manifest.json)",
+                         "point it at the output_dir of a DPO run on this criterion")
+    meta = read_json(manifest)
+    if meta.get("method") not in IMPLICIT_METHODS:
+        raise InputError(spec.source, field, str(path), f"a {meta.get('method')} run has no implicit reward",
+                         f"use a run of method {' / '.join(IMPLICIT_METHODS)} trained on {crit!r} pairs")
+    trained_on = meta.get("criterion")
+    if trained_on is not None and trained_on != crit:
+        raise InputError(spec.source, field, str(path), f"this DPO run was trained on {trained_on!r} pairs",
+                         f"point it at a DPO run on {crit!r}")
+    return [f"implicit reward {crit!r} ({path.name}) has no held-out check: a DPO run keeps no held-out pairs"]
+
+
+IMPLICIT_METHODS: tuple[str, ...] = ("dpo",)
+"""Methods whose runs give Zhou et al.'s implicit reward β·log π/π_ref (the sigmoid DPO family)."""
+
+
 @register_trainer("modpo")
 class MODPOMethod:
     """`method = "modpo"`: primary criterion's pairs + margin reward models (from `reward_model` runs).
@@ -344,28 +488,35 @@ class MODPOMethod:
 
     def prepare(self, spec: TrainingSpec) -> PreparedRun:
         """Validate weights, reward models and data; build the config."""
-        check_options(spec, ("primary", "weights", "reward_models", "use_dataset_margin"))
+        check_options(spec, ("primary", "weights", "reward_models", "use_dataset_margin", "margin_scale",
+                             "allow_chance_margin"))
+        overrides: dict[str, Any] = {
+            k: spec.options[k] for k in ("margin_scale", "allow_chance_margin") if k in spec.options
+        }
+        scale = overrides.get("margin_scale", spec.args.get("margin_scale", "raw"))
+        allow_chance = bool(overrides.get("allow_chance_margin", spec.args.get("allow_chance_margin", False)))
+        warnings: list[str] = []
         primary, weights = _weights_table(spec)
         margin_crits = [c for c in weights if c != primary]
-        ds = load_preference_data(spec.dataset, spec)
-        assert isinstance(spec.dataset, Path)
+        ds = load_preference_data(spec.dataset, spec, criterion=spec.criterion or primary)
+        data_path = data_file(spec.dataset)
         use_column = bool(spec.options.get("use_dataset_margin", False))
         rm_dirs: dict[str, Path] = {}
         if use_column:
             if "margin" not in ds.column_names:
                 raise InputError(
-                    spec.dataset,
+                    data_path,
                     "column margin",
                     sorted(ds.column_names),
                     "use_dataset_margin is true but the data has no 'margin' column",
                     "add the column, or give [modpo] reward_models instead",
                 )
+            margins = check_float_column(ds, "margin", data_path, "give every row a finite number margin, "
+                                         "or drop use_dataset_margin and give [modpo] reward_models")
             try:
-                check_margins(ds["margin"], "dataset column 'margin'")
+                check_margins(margins, "dataset column 'margin'")
             except ValueError as e:
-                raise InputError(
-                    spec.dataset, "column margin", "...", str(e), "recompute the margins"
-                ) from None
+                raise InputError(data_path, "column margin", "...", str(e), "recompute the margins") from None
         else:
             table = spec.options.get("reward_models")
             table = table if isinstance(table, dict) else {}
@@ -382,32 +533,11 @@ class MODPOMethod:
                 path = Path(str(table[crit]))
                 if not path.is_absolute() and spec.source is not None:
                     path = (spec.source.parent / path).resolve()
-                meta_file = path / REWARD_FORMAT_FILE
-                if not meta_file.is_file():
-                    raise InputError(
-                        spec.source,
-                        f"modpo.reward_models.{crit}",
-                        str(path),
-                        f"not a reward-model directory (no {REWARD_FORMAT_FILE})",
-                        "train it with method = 'reward_model' and point at <output_dir>/<criterion>",
-                    )
-                meta = read_json(meta_file)
-                if meta.get("criterion") != crit:
-                    raise InputError(
-                        spec.source,
-                        f"modpo.reward_models.{crit}",
-                        str(path),
-                        f"this reward model was trained for {meta.get('criterion')!r}",
-                        f"point it at the {crit!r} reward model",
-                    )
-                if meta.get("row_format") != fmt:
-                    raise InputError(
-                        spec.source,
-                        f"modpo.reward_models.{crit}",
-                        str(path),
-                        f"reward model trained on {meta.get('row_format')} rows, data has {fmt} rows",
-                        "use data in the format the reward model was trained on",
-                    )
+                field = f"modpo.reward_models.{crit}"
+                if scale == "implicit":
+                    warnings += _check_implicit_reward_model(spec, field, path, crit)
+                else:
+                    warnings += _check_reward_model(spec, field, path, crit, fmt, scale, allow_chance)
                 rm_dirs[crit] = path
         config = build_config(
             MODPOConfig,
@@ -416,14 +546,16 @@ class MODPOMethod:
                 "criteria": [primary, *margin_crits],
                 "weights": [weights[primary], *(weights[c] for c in margin_crits)],
                 "margin_reward_models": [str(rm_dirs[c]) for c in margin_crits] if rm_dirs else [],
+                **overrides,
             },
         )
         return PreparedRun(
             spec=spec,
             config=config,
             datasets={"train": ds},
-            data_files={"train": spec.dataset},
+            data_files={"train": data_path},
             extra={"reward_models": rm_dirs, "use_dataset_margin": use_column},
+            warnings=warnings,
         )
 
     def train(self, run: PreparedRun) -> TrainOutput:
@@ -437,13 +569,13 @@ class MODPOMethod:
                 config.criteria,
                 config.weights,
                 run.extra["reward_models"],
-                normalize=config.normalize_margin_rewards,
+                scale=config.margin_scale,
                 margin_column=config.margin_column,
             )
             details["margin"] = stats
             logger.info("MODPO margins: mean %.4f, std %.4f", stats["margin_mean"], stats["margin_std"])
         tok = load_tokenizer(run.spec.base_model)
         trainer = make_dpo_trainer(run.spec, config, ds, tok, trainer_class=MODPOTrainer)
-        trainer.train()
+        trainer.train(resume_from_checkpoint=resume_checkpoint(run, trainer.args.output_dir))
         metrics = log_metrics(trainer.state.log_history, (*DPO_METRICS, "modpo/margin"))
         return save_causal_lm(trainer, run.spec, tok, metrics, details)

@@ -31,14 +31,9 @@ from trainers._common import (
     log_metrics,
     read_json,
     resolve_precision,
+    resume_checkpoint,
 )
-from trainers._data import (
-    PREFERENCE_COLUMNS,
-    check_options,
-    is_conversational_row,
-    load_rows,
-    require_columns,
-)
+from trainers._data import check_options, is_conversational_row, load_pairs
 from trainers._progress import TrainingProgress
 
 logger = logging.getLogger(__name__)
@@ -78,10 +73,20 @@ class RewardModelConfig(RewardConfig):
         metadata={"help": "Maximum tokens of prompt+response (paper RM: 512). TRL drops longer pairs."},
     )
     bf16: bool | None = field(default=None, metadata={"help": PRECISION_HELP})  # type: ignore[assignment]
+    heldout_fraction: float = field(
+        default=0.1,
+        metadata={
+            "help": "Share of each criterion's pairs held out (seeded by `seed`) for accuracy and calibration "
+            "in the manifest, evaluation during training (`eval_strategy`), and MODPO's chance check and "
+            "`heldout_std` margin scale. 0 = none (then MODPO refuses the reward model as unchecked)."
+        },
+    )
 
     def __post_init__(self) -> None:
         resolve_precision(self)
         super().__post_init__()
+        if not 0.0 <= self.heldout_fraction < 1.0:
+            raise ValueError(f"heldout_fraction must be in [0, 1), got {self.heldout_fraction}")
 
 
 def row_format(row: dict[str, Any]) -> str:
@@ -114,6 +119,8 @@ class RewardModel:
     fmt: str
     max_length: int | None
     path: Path
+    heldout: dict[str, Any] | None = None
+    """Accuracy, calibration and score spread on its own held-out pairs (`HeldoutReport.to_dict`), if any."""
 
     @classmethod
     def load(cls, path: Path, device: Any = None) -> RewardModel:
@@ -146,6 +153,7 @@ class RewardModel:
             fmt=str(meta["row_format"]),
             max_length=meta.get("max_length"),
             path=path,
+            heldout=meta.get("heldout"),
         )
 
     @torch.inference_mode()
@@ -177,6 +185,83 @@ class RewardModel:
             logits = self.model(input_ids=input_ids.to(device), attention_mask=attention.to(device)).logits
             out.append(logits.squeeze(-1).float().cpu())
         return torch.cat(out) if out else torch.empty(0)
+
+
+CHANCE_ALPHA = 0.05
+"""A reward model is "at chance" when a one-sided binomial test cannot reject accuracy 0.5 at this level."""
+
+
+@dataclass
+class HeldoutReport:
+    """How well a reward model orders its held-out pairs, and how calibrated P(chosen > rejected) is."""
+
+    n: int
+    accuracy: float
+    """Share of pairs with r(x, y_w) > r(x, y_l)."""
+    brier: float
+    """Brier score of p = σ(r_w - r_l) as P(y_w preferred): mean (1 - p)²; 0.25 is a constant 0.5."""
+    ece: float
+    """Expected calibration error, 10 equal-width bins, over both orders of every pair (see `heldout_report`)."""
+    p_value: float
+    """One-sided exact binomial test of accuracy > 0.5 (scipy.stats.binomtest)."""
+    score_std: float
+    """Standard deviation of the scores of all held-out responses (chosen and rejected): the reward model's own
+    spread, used by MODPO's `heldout_std` margin scale."""
+
+    @property
+    def at_chance(self) -> bool:
+        """True when the held-out pairs do not show the model beats a coin (p >= `CHANCE_ALPHA`)."""
+        return not self.p_value < CHANCE_ALPHA
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n": self.n, "accuracy": self.accuracy, "brier": self.brier, "ece": self.ece,
+                "p_value": self.p_value, "score_std": self.score_std, "at_chance": self.at_chance}
+
+
+def heldout_report(r_chosen: torch.Tensor, r_rejected: torch.Tensor, bins: int = 10) -> HeldoutReport:
+    """Accuracy, Brier score, ECE and a binomial test for reward scores of held-out pairs.
+
+    With p_i = σ(r_w,i - r_l,i), the Bradley-Terry probability that the chosen response is preferred:
+    Brier = (1/n) Σ (1 - p_i)² (Brier, 1950); ECE = Σ_b (|B_b|/N) |acc(B_b) - conf(B_b)| over N = 2n items,
+    each pair entering in both orders as (p_i, label 1) and (1 - p_i, label 0) so that the labels are not all
+    one class (Guo et al., 2017, "On calibration of modern neural networks", Eq. 3). ECE is hand-written here:
+    scipy/statsmodels have no ECE; the Brier score is checked against scikit-learn in the tests.
+    """
+    from scipy.stats import binomtest
+
+    diff = (r_chosen.double() - r_rejected.double())
+    n = int(diff.numel())
+    if n == 0:
+        raise ValueError("no held-out pairs")
+    p = torch.sigmoid(diff)
+    correct = int((diff > 0).sum())
+    conf = torch.cat([p, 1 - p])
+    label = torch.cat([torch.ones(n, dtype=torch.float64), torch.zeros(n, dtype=torch.float64)])
+    idx = torch.clamp((conf * bins).long(), max=bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        sel = idx == b
+        if sel.any():
+            ece += float(sel.double().mean()) * abs(float(label[sel].mean()) - float(conf[sel].mean()))
+    scores = torch.cat([r_chosen.double(), r_rejected.double()])
+    return HeldoutReport(
+        n=n,
+        accuracy=correct / n,
+        brier=float(((1 - p) ** 2).mean()),
+        ece=ece,
+        p_value=float(binomtest(correct, n, 0.5, alternative="greater").pvalue),
+        score_std=float(scores.std()) if scores.numel() > 1 else 0.0,
+    )
+
+
+def split_heldout(ds: Any, fraction: float, seed: int) -> tuple[Any, Any | None]:
+    """A seeded `(train, heldout)` split of preference pairs (`heldout` is `None` for fraction 0 or too few
+    pairs to hold out one)."""
+    n_out = int(round(len(ds) * fraction))
+    if fraction <= 0 or n_out < 1 or len(ds) - n_out < 1:
+        return ds, None
+    parts = ds.train_test_split(test_size=n_out, seed=seed, shuffle=True)
+    return parts["train"], parts["test"]
 
 
 def reward_datasets(spec: TrainingSpec) -> dict[str, Path]:
@@ -234,8 +319,7 @@ class RewardModelMethod:
                     "criterion names must be letters, digits and '_'",
                     "rename the criterion",
                 )
-            ds = load_rows(path, spec.source, f"dataset.{crit}")
-            require_columns(ds, PREFERENCE_COLUMNS, path, "reward-model preference data")
+            ds = load_pairs(path, crit, spec.source, f"dataset.{crit}")
             datasets[crit] = ds
         if spec.lora is not None:
             raise InputError(
@@ -246,6 +330,13 @@ class RewardModelMethod:
                 "remove the [lora] table from the reward_model config",
             )
         config = build_config(RewardModelConfig, spec)
+        for crit, ds in datasets.items():
+            train, held = split_heldout(ds, config.heldout_fraction, config.seed)
+            if held is None and config.eval_strategy != "no":
+                raise InputError(spec.source, "args.eval_strategy", str(config.eval_strategy),
+                                 f"evaluation needs held-out pairs, and {crit!r} has none "
+                                 f"(heldout_fraction = {config.heldout_fraction}, {len(ds)} pairs)",
+                                 'set heldout_fraction = 0.1 (or more), or eval_strategy = "no"')
         return PreparedRun(spec=spec, config=config, datasets=datasets, data_files=files)
 
     def train(self, run: PreparedRun) -> TrainOutput:
@@ -259,24 +350,41 @@ class RewardModelMethod:
                 RewardModelConfig, spec, {"output_dir": str(spec.output_dir / "checkpoints" / crit)}
             )
             tok = load_tokenizer(spec.base_model)
+            train_ds, held = split_heldout(ds, config.heldout_fraction, config.seed)
             trainer = RewardTrainer(
-                model=str(spec.base_model), args=config, train_dataset=ds, processing_class=tok,
+                model=str(spec.base_model), args=config, train_dataset=train_ds, eval_dataset=held,
+                processing_class=tok,
                 callbacks=[TrainingProgress(f"{spec.method} {spec.name or spec.output_dir.name} ({crit})")],
             )
-            trainer.train()
+            trainer.train(resume_from_checkpoint=resume_checkpoint(run, config.output_dir))
             kept = len(trainer.train_dataset)  # type: ignore[arg-type]
-            if kept < len(ds):
+            if kept < len(train_ds):
                 logger.warning(
                     "reward model %s: %d of %d pairs were longer than max_length=%s and dropped",
                     crit,
-                    len(ds) - kept,
-                    len(ds),
+                    len(train_ds) - kept,
+                    len(train_ds),
                     config.max_length,
                 )
             trainer.save_model(str(out))
             fmt = row_format(ds[0])
             if not trainer.accelerator.is_main_process:
                 continue
+            report = None
+            if held is not None:
+                assert trainer.model is not None
+                scorer = RewardModel(criterion=crit, model=trainer.model.eval(), tokenizer=tok, fmt=fmt,
+                                     max_length=config.max_length, path=out)
+                report = heldout_report(scorer.score(held["prompt"], held["chosen"]),
+                                        scorer.score(held["prompt"], held["rejected"]))
+                for key in ("accuracy", "brier", "ece", "p_value"):
+                    metrics[f"{crit}/heldout_{key}"] = float(getattr(report, key))
+                if report.at_chance:
+                    run.warnings.append(
+                        f"reward model {crit!r} is at chance on its {report.n} held-out pairs (accuracy "
+                        f"{report.accuracy:.2f}, binomial p = {report.p_value:.2g}): MODPO refuses it as a margin")
+            else:
+                run.warnings.append(f"reward model {crit!r} has no held-out pairs: its accuracy is unchecked")
             tok.save_pretrained(str(out))
             (out / REWARD_FORMAT_FILE).write_text(
                 json.dumps(
@@ -288,12 +396,17 @@ class RewardModelMethod:
                         "max_length": config.max_length,
                         "base_model": str(spec.base_model),
                         "trainer": "trl.RewardTrainer",
+                        "heldout": report.to_dict() if report is not None else None,
+                        "heldout_fraction": config.heldout_fraction,
+                        "seed": config.seed,
                     },
                     indent=2,
                 ),
                 encoding="utf-8",
             )
-            for key, value in log_metrics(trainer.state.log_history, ("accuracy", "margin")).items():
+            logged = log_metrics(trainer.state.log_history, ("accuracy", "margin", "eval_loss", "eval_accuracy"))
+            for key, value in logged.items():
                 metrics[f"{crit}/{key}"] = value
-            details["reward_models"][crit] = {"path": str(out.resolve()), "pairs_used": kept}
+            details["reward_models"][crit] = {"path": str(out.resolve()), "pairs_used": kept,
+                                              "heldout": report.to_dict() if report is not None else None}
         return TrainOutput(model_dir=None, metrics=metrics, details=details)

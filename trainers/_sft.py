@@ -18,10 +18,11 @@ from trainers._common import (
     load_tokenizer,
     log_metrics,
     resolve_precision,
+    resume_checkpoint,
     save_causal_lm,
     trl_trainer,
 )
-from trainers._data import check_options, load_rows
+from trainers._data import check_options, load_pairs, load_rows, source_criteria
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,8 @@ class SFTMethod:
     def prepare(self, spec: TrainingSpec) -> PreparedRun:
         """Load the data (one path) and build the config."""
         check_options(spec, ())
+        if isinstance(spec.dataset, dict) and len(spec.dataset) == 1:
+            spec.criterion, spec.dataset = next(iter(spec.dataset.items()))
         if not isinstance(spec.dataset, Path):
             raise InputError(
                 spec.source,
@@ -80,7 +83,10 @@ class SFTMethod:
                 "sft takes one dataset path",
                 'set dataset = "<JSONL file or datasets directory>"',
             )
-        ds = load_rows(spec.dataset, spec.source, "dataset")
+        if source_criteria(spec.dataset) is not None:
+            ds = load_pairs(spec.dataset, spec.criterion, spec.source, "dataset")
+        else:
+            ds = load_rows(spec.dataset, spec.source, "dataset")
         try:
             ds = to_sft_rows(ds)
         except ValueError:
@@ -101,6 +107,6 @@ class SFTMethod:
         spec = run.spec
         tok = load_tokenizer(spec.base_model)
         trainer = trl_trainer(SFTTrainer, spec, run.config, run.datasets["train"], tok)
-        trainer.train()
+        trainer.train(resume_from_checkpoint=resume_checkpoint(run, trainer.args.output_dir))
         metrics = log_metrics(trainer.state.log_history, ("mean_token_accuracy",))
         return save_causal_lm(trainer, spec, tok, metrics)

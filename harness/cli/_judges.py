@@ -42,11 +42,20 @@ def _sets(args: argparse.Namespace) -> list[Any]:
     if not sets:
         raise InputError(None, "sets", None, "no validation set given",
                          "pass --pairs FILE.jsonl, --rated FILE, epitome:<dir>, annomi:<csv> or csv:<file>")
-    return [s.limited(args.limit, args.seed) for s in sets]
+    return sets
 
 
 def cmd_judges_validate(args: argparse.Namespace) -> int:
-    from harness.judge_validity import build_card, format_report, judge_from_config, schema_json, validate, write_card
+    from harness.judge_validity import (
+        build_card,
+        card_key,
+        format_report,
+        held_out_for,
+        judge_from_config,
+        schema_json,
+        validate,
+        write_card,
+    )
 
     if args.limit is not None and args.limit < 1:
         raise InputError(None, "--limit", args.limit, "must be at least 1", "e.g. --limit 200")
@@ -55,6 +64,8 @@ def cmd_judges_validate(args: argparse.Namespace) -> int:
     sets = _sets(args)
     judge, plan = judge_from_config(args.config, log_dir=Path(args.log_dir) if args.log_dir else None,
                                     display=args.display)
+    trained = getattr(getattr(judge, "heads", None), "manifest", None)
+    sets = [held_out_for(s, trained, seed=args.seed).limited(args.limit, args.seed) for s in sets]
     only = [args.criterion] if args.criterion else None
     report = validate(sets, judge, criteria=only, n_boot=args.n_boot, seed=args.seed)
     if not report["criteria"]:
@@ -73,7 +84,10 @@ def cmd_judges_validate(args: argparse.Namespace) -> int:
 
         judged = getattr(judge, "heads", None)
         crits = [c for c in plan.criteria.ids if judged is None or c in judged.criteria]
-        card = build_card(report, spec_hash=plan.cfg.judge.spec_hash(), judge_criteria=crits)
+        backed = {c: str(e["metrics"]["backed_by"]) for c, e in (trained or {}).get("criteria", {}).items()
+                  if isinstance(e.get("metrics"), dict) and "backed_by" in e["metrics"]}
+        card = build_card(report, spec_hash=card_key(plan.cfg.judge.spec_hash(), trained), judge_criteria=crits,
+                          backed_by=backed)
         for p in write_card(card, plan.run_dir, theraeval_home()):
             print(f"judge card: {p}")
     for c in report["criteria"].values():

@@ -27,10 +27,16 @@ def with_config(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: 
 def _attach_judge_card(plan: RunPlan) -> None:
     """The judge card of this judge spec (`theraeval judges validate --card`) into the run directory, for the
     summary."""
-    from harness.judge_validity import attach_judge_card
+    from harness.judge_validity import attach_judge_card, card_key
     from harness.run import theraeval_home
 
-    attach_judge_card(plan.run_dir, plan.cfg.judge.spec_hash(), theraeval_home())
+    heads = None
+    if plan.cfg.judge.kind == "rm":
+        from harness.reward_heads import BUNDLED_HEADS, load_heads
+
+        folder = plan.heads()
+        heads = load_heads(BUNDLED_HEADS if folder == "builtin" else folder)[1]
+    attach_judge_card(plan.run_dir, card_key(plan.cfg.judge.spec_hash(), heads), theraeval_home())
 
 
 def _plan(args: argparse.Namespace) -> RunPlan:
@@ -55,7 +61,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.assume_latency > 0:
         raise InputError(None, "--assume-latency", args.assume_latency, "must be positive", "e.g. --assume-latency 2")
     if args.dry_run:
-        print(dry_run(plan, workers, args.assume_latency))
+        if not 0 < args.reply_fraction <= 1:
+            raise InputError(None, "--reply-fraction", args.reply_fraction, "must be in (0, 1]",
+                             "e.g. --reply-fraction 0.5 (typical replies at half of max_tokens)")
+        print(dry_run(plan, workers, args.assume_latency, args.reply_fraction), end="")
         return 0
     if args.replicates != 1:  # K runs with new simulator and judge seeds, combined (docs/statistics.md)
         from harness.run import replicate_plans
@@ -124,13 +133,17 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     """Register the run commands commands."""
     run = with_config(sub, "run", cmd_run, "stage 1 + stage 2 + verdict table + summary")
     run.add_argument("--dry-run", action="store_true",
-                     help="print the number of model calls and the time they take, and stop")
+                     help="print the model calls, the time, the tokens and the cost a run would take (calls already "
+                          "answered in the run's logs subtracted), and stop")
     run.add_argument("--replicates", type=int, default=1, metavar="K",
                      help="run K times with new simulator and judge seeds (replicate r adds r to [patient] and "
                           "[judge] seed), each in <run>/replicates/, cached per replicate; the verdict tables are "
                           "combined and the leaderboard adds rerun reliability")
     run.add_argument("--assume-latency", type=float, default=1.0, metavar="SECONDS",
                      help="--dry-run: seconds per API call for the time estimate (default 1.0)")
+    run.add_argument("--reply-fraction", type=float, default=0.5, metavar="F",
+                     help="--dry-run: typical candidate / patient reply length as a fraction of max_tokens, for the "
+                          "token and cost estimate (default 0.5; the upper bound uses max_tokens)")
     with_config(sub, "stage1", cmd_stage1, "stage 1 only: dialogues of every candidate")
     s2 = with_config(sub, "stage2", cmd_stage2, "stage 2 only: judge every candidate pair (needs stage 1)")
     for p in (run, s2):

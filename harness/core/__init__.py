@@ -17,6 +17,7 @@ from harness.core._progress import (
     heartbeat_seconds,
     rate_eta,
 )
+from harness.core._sweeps import parse_sweep_candidate, sweep_candidate_name
 from harness.core._toml import builtin_or_path, content_hash, read_toml
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
     "heartbeat_seconds",
     "iter_jsonl",
     "local_path",
+    "parse_sweep_candidate",
     "rate_eta",
     "read_toml",
+    "sweep_candidate_name",
 ]

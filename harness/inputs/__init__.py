@@ -7,6 +7,7 @@ them up front (one :class:`~harness.core.InputError` per problem). Writes: only 
 """
 
 from harness.inputs._assignment import assign_personas, dialogue_sample_id
+from harness.inputs._batch import BATCH_PROVIDERS, BatchSpec
 from harness.inputs._config import (
     BUILTIN_CONFIGS,
     BUILTIN_SMOLLM2,
@@ -29,6 +30,7 @@ from harness.inputs._config import (
 )
 from harness.inputs._criteria import CriteriaSet, Criterion, builtin_criteria_sets, load_criteria
 from harness.inputs._personas import ATTITUDES, IMPORTANCE_CRITERIA, Persona, load_personas_file
+from harness.inputs._pricing import ModelPrice, config_models, format_usd
 from harness.inputs._responses import load_responses
 from harness.inputs._scenarios import RISK_LEVELS, Scenario, load_scenarios_file, select_scenarios
 from harness.inputs._sources import DATA_DIR, EPITOME_FILES, epitome_split, resolve_personas, resolve_scenarios
@@ -36,6 +38,7 @@ from harness.inputs._survey import SURVEY_COLUMNS, personas_from_survey, write_p
 
 __all__ = [
     "ATTITUDES",
+    "BATCH_PROVIDERS",
     "BUILTIN_CONFIGS",
     "BUILTIN_SMOLLM2",
     "DATA_DIR",
@@ -44,6 +47,7 @@ __all__ = [
     "RISK_LEVELS",
     "STRUCTURED_PROVIDERS",
     "SURVEY_COLUMNS",
+    "BatchSpec",
     "CandidateSpec",
     "CriteriaSet",
     "Criterion",
@@ -51,6 +55,7 @@ __all__ = [
     "DialogueSpec",
     "GateSpec",
     "JudgeSpec",
+    "ModelPrice",
     "ModelSpec",
     "NamedJudgeSpec",
     "PatientSpec",
@@ -61,6 +66,8 @@ __all__ = [
     "Scenario",
     "assign_personas",
     "builtin_criteria_sets",
+    "config_models",
+    "format_usd",
     "config_file",
     "dialogue_sample_id",
     "epitome_split",

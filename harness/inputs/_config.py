@@ -11,6 +11,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.core import InputError, read_toml
+from harness.inputs._batch import BatchSpec, check_batch
+from harness.inputs._pricing import ModelPrice, check_pricing
+from harness.inputs._trained import expand_trained_candidates
 
 BUILTIN_SMOLLM2 = "builtin/smollm2"
 BUILTIN_CONFIGS = Path(__file__).resolve().parent / "configs"
@@ -35,6 +38,10 @@ class ModelSpec(_Strict):
     top_p: float | None = None
     max_tokens: int | None = Field(default=None, gt=0)
     seed: int | None = None
+    batch: bool | BatchSpec = False
+    """Send this model's calls through the provider's batch API (about half the price, results within hours):
+    `true` or a table of `BatchSpec` settings; `BATCH_PROVIDERS` only. Same outputs, so not part of the cache scope
+    (`spec_hash`)."""
 
     @model_validator(mode="after")
     def _check(self) -> ModelSpec:
@@ -45,6 +52,7 @@ class ModelSpec(_Strict):
                 raise ValueError(f"model_args.{key} looks like a secret; secrets are never read from configs "
                                  "(they would be copied into the run directory): set the provider's environment "
                                  "variable instead, e.g. OPENAI_API_KEY")
+        check_batch(self.model, self.batch)
         if self.model.startswith("openai/") and self.base_url:
             raise ValueError("a local or third-party OpenAI-compatible server must use "
                              "'openai-api/<service>/<model>' (inspect sends unknown openai/ names to the "
@@ -53,7 +61,7 @@ class ModelSpec(_Strict):
 
     def spec_hash(self) -> str:
         """Hash of everything that changes this model's outputs (cache scope)."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        blob = json.dumps(self.model_dump(mode="json", exclude={"batch"}), sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -145,6 +153,8 @@ class CandidateSpec(_Strict):
     top_p: float | None = None
     max_tokens: int | None = Field(default=256, gt=0)
     seed: int | None = 0
+    batch: bool | BatchSpec = False
+    """The provider's batch API for this candidate's calls (`ModelSpec.batch`)."""
 
     @model_validator(mode="after")
     def _one_source(self) -> CandidateSpec:
@@ -157,11 +167,12 @@ class CandidateSpec(_Strict):
     def as_model(self) -> ModelSpec:
         assert self.model is not None
         return ModelSpec(model=self.model, base_url=self.base_url, model_args=self.model_args,
-                         temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens, seed=self.seed)
+                         temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens, seed=self.seed,
+                         batch=self.batch)
 
     def spec_hash(self) -> str:
         """Hash of what changes the judge's answers (cache scope); `exclude_flagged` only selects what is judged."""
-        blob = json.dumps(self.model_dump(mode="json", exclude={"exclude_flagged"}), sort_keys=True)
+        blob = json.dumps(self.model_dump(mode="json", exclude={"exclude_flagged", "batch"}), sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -197,7 +208,8 @@ class RunSpec(_Strict):
     """Stage-2 processes sharing `max_connections` (`harness.run._workers`): about one per free core for API judges
     at 32+ connections, where one process runs out of CPU before the connections are busy."""
     log_realtime: bool = True
-    """inspect's live sample buffer (live `inspect view`, crash recovery); off saves 15-20% of the CPU per call."""
+    """inspect's live sample buffer (live `inspect view`, crash recovery); off saves 15-20% of the CPU per call. Unset:
+    on in stage 1, off in stage 2 (harness.run._stage2.judge_here)."""
 
     @model_validator(mode="after")
     def _connection_per_worker(self) -> RunSpec:
@@ -252,6 +264,8 @@ class RunConfig(_Strict):
     safety: SafetySpec | None = None
     """`[safety]`: score crisis dialogues against a rubric in stage 2 (off when absent, unless the gate needs it)."""
     gate: GateSpec = GateSpec()
+    pricing: dict[str, ModelPrice] = {}
+    """`[pricing."<model>"]`: USD per million tokens in / out and the batch discount (harness.inputs._pricing)."""
 
     @model_validator(mode="after")
     def _first_judge(self) -> RunConfig:
@@ -309,7 +323,7 @@ def load_run_config(path: str | Path) -> tuple[RunConfig, dict[str, Any]]:
     p = Path(path)
     if not p.is_file():
         raise InputError(p, "path", str(p), "config file not found", "pass the path of a run config .toml")
-    raw = read_toml(p)
+    raw = expand_trained_candidates(read_toml(p), p.resolve())  # `[[candidates]] from = "models/<dir>"`
     if "judge" in raw and "judges" in raw:
         raise InputError(p, "judges", "[judge] and [[judges]]", "the config gives both a single judge and an ensemble",
                          "keep one: [judge] for one judge, or [[judges]] tables (each with a unique name)")
@@ -322,6 +336,7 @@ def load_run_config(path: str | Path) -> tuple[RunConfig, dict[str, Any]]:
         raise InputError(p, field, redact(err.get("input")), msg,
                          "see docs/config.md for the run config fields") from None
     _check_run(cfg, p)
+    check_pricing(cfg, p)
     return cfg, raw
 
 

@@ -8,7 +8,7 @@ public-domain statement (see its SOURCE.md).
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -125,7 +125,7 @@ proxy label, not a human preference judgement)."""
 
 
 def annomi_set(path: str | Path, *, seed: int = 0, per_session: int = 10, sessions_per_low: int = 5,
-               criteria: tuple[str, ...] | None = None) -> ValidationSet:
+               criteria: tuple[str, ...] | None = None, sessions: Collection[str] | None = None) -> ValidationSet:
     """AnnoMI (Wu et al. 2022/2023): session quality and therapist behaviour codes.
 
     - `overall`: whole sessions (therapist and client turns) of high vs low MI quality; each low-quality session is
@@ -133,22 +133,24 @@ def annomi_set(path: str | Path, *, seed: int = 0, per_session: int = 10, sessio
     - behaviour codes (:data:`ANNOMI_CODES`): within one session, a therapist utterance coded better vs one coded
       worse, each shown after the client utterance before it; up to `per_session` pairs per session; cluster = the
       session.
+    - `sessions`: only these transcript ids (e.g. the sessions a judge was not trained on); None = all.
     """
     p = Path(path)
     rows = _read_csv(p, ANNOMI_COLUMNS, "point annomi:<csv> at AnnoMI-full.csv (github.com/uccollab/AnnoMI)")
-    sessions: dict[str, list[dict[str, str]]] = {}
+    by_id: dict[str, list[dict[str, str]]] = {}
     for row in rows:
-        sessions.setdefault(row["transcript_id"], []).append(row)
-    for s in sessions.values():
+        if sessions is None or row["transcript_id"] in sessions:
+            by_id.setdefault(row["transcript_id"], []).append(row)
+    for s in by_id.values():
         s.sort(key=lambda r: int(r["utterance_id"]) if r["utterance_id"].isdigit() else 0)
     rng = np.random.default_rng(seed)
     wanted = criteria or (DEFAULT_CRITERION, *ANNOMI_CODES)
     pairs: list[ValidationPair] = []
     if DEFAULT_CRITERION in wanted:
-        pairs += _session_pairs(sessions, rng, sessions_per_low)
+        pairs += _session_pairs(by_id, rng, sessions_per_low)
     for crit, (better, worse, _) in ANNOMI_CODES.items():
         if crit in wanted:
-            pairs += _code_pairs(sessions, crit, better, worse, rng, per_session)
+            pairs += _code_pairs(by_id, crit, better, worse, rng, per_session)
     if not pairs:
         raise InputError(p, "rows", len(rows), "no pairs could be formed", "use the full AnnoMI file (AnnoMI-full.csv)")
     rule = ("AnnoMI: overall = high vs low MI-quality sessions; " +

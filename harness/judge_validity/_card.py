@@ -1,6 +1,7 @@
 """The judge card: what is known about a judge's validity on human labels, per criterion.
 
-``judge_card.json`` holds the judge spec hash (``harness.inputs.JudgeSpec.spec_hash``), each validation set's name,
+``judge_card.json`` holds the judge's card key (:func:`card_key`: ``harness.inputs.JudgeSpec.spec_hash``, and for
+reward heads the sha256 of their files), each validation set's name,
 hash and size, the figures of :func:`harness.judge_validity.validate`, and per criterion one of
 :data:`~harness.judge_validity.STATUSES`. A criterion the judge scores but no set measured is "not validated":
 listed, never hidden. Written to the run directory and to ``$THERAEVAL_HOME/judge_cards/<spec hash>.json``, where
@@ -9,8 +10,9 @@ a later run with the same judge spec finds it (:func:`find_judge_card`).
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +26,24 @@ _FIGURES = ("set", "n", "accuracy", "ci", "unscored", "position_flip_rate", "bas
             "vs_best_baseline", "length_matched", "human_ceiling", "pointwise", "warning")
 
 
-def build_card(report: dict[str, Any], *, spec_hash: str, judge_criteria: Sequence[str]) -> dict[str, Any]:
+def card_key(spec_hash: str, heads_manifest: Mapping[str, Any] | None = None) -> str:
+    """The key a judge card is stored and attached under: the judge spec hash, and for reward heads also the
+    sha256 of every head file, so a card never outlives the heads it measured (`heads = "builtin"` is the same
+    spec before and after the bundled heads change)."""
+    if not heads_manifest:
+        return spec_hash
+    files = sorted((c, str(e.get("sha256", ""))) for c, e in (heads_manifest.get("criteria") or {}).items())
+    return hashlib.sha256(json.dumps([spec_hash, files]).encode()).hexdigest()[:16]
+
+
+def build_card(report: dict[str, Any], *, spec_hash: str, judge_criteria: Sequence[str],
+               backed_by: Mapping[str, str] | None = None) -> dict[str, Any]:
     """A judge card from a validation report.
 
     Per criterion: :data:`BEATS` only when every set that measured it says so; :data:`NOT_BETTER` when any set
     measured it and one did not; :data:`NOT_VALIDATED` when no set measured it (every criterion in
-    `judge_criteria` is listed).
+    `judge_criteria` is listed). `backed_by` (from the judge's heads.json) says which real labels back each
+    criterion's head, and is copied beside its status.
     """
     by_crit: dict[str, list[dict[str, Any]]] = {}
     for figures in report["criteria"].values():
@@ -40,6 +54,8 @@ def build_card(report: dict[str, Any], *, spec_hash: str, judge_criteria: Sequen
         status = (NOT_VALIDATED if not measured else BEATS if all(f["status"] == BEATS for f in measured)
                   else NOT_BETTER)
         criteria[c] = {"status": status, "sets": [{k: f[k] for k in _FIGURES if k in f} for f in by_crit.get(c, [])]}
+        if backed_by and c in backed_by:
+            criteria[c]["backed_by"] = backed_by[c]
     return {
         "format": CARD_FORMAT, "format_version": 1,
         "judge": {**report["judge"], "spec_hash": spec_hash},

@@ -160,6 +160,9 @@ class Leaderboard:
         default_factory=lambda: pd.DataFrame(columns=list(CLINICIAN_CORRECTED_COLUMNS)))
     """Prediction-powered win rates and Bradley-Terry per criterion and candidate from ``tables/clinician_labels``;
     empty without clinician labels."""
+    cost: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Tokens in / out per role and model from the logs, and USD under ``[pricing]``
+    (:data:`harness.verdicts.COST_COLUMNS`); empty for a run without ``usage.parquet``."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Name -> table, in a fixed order (the names are the file stems ``write_leaderboard`` uses)."""

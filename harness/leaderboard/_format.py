@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.leaderboard._build import Leaderboard
 from harness.leaderboard._format_statistics import format_statistics, variance_flags
 from harness.stats import WIN_RATE_HEADER, fmt_interval, fmt_num, fmt_pct, fmt_percent, format_win_rate
-from harness.verdicts import format_safety
+from harness.verdicts import format_cost, format_safety
 
 
 def format_leaderboard(lb: Leaderboard) -> str:
@@ -120,6 +120,8 @@ def format_leaderboard(lb: Leaderboard) -> str:
         for row in lb.persona_score.sort_values("score", ascending=False).itertuples(index=False):
             lines.append(f"  {row.candidate:<{width}}  {fmt_pct(row.score)}%  (half {fmt_pct(row.score_half)}%, "
                          f"{row.n_personas} personas)")
+    if not lb.cost.empty:  # tokens and dollars per role and model (tables/cost)
+        lines += ["", *format_cost(lb.cost)]
     return "\n".join(lines) + "\n"
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 from harness.core import InputError, atomic_write_parquet, atomic_write_text, iter_jsonl
 from harness.leaderboard._build import OVERALL, POOLED, Leaderboard, build_leaderboard
 from harness.leaderboard._safety import with_safety
-from harness.verdicts import dialogue_injections, fidelity_summary
+from harness.verdicts import cost_table, dialogue_injections, fidelity_summary, snapshot_config
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -66,6 +66,9 @@ def write_leaderboard(run_dir: Path, min_safe_rate: float | None = None, **kw: A
     fidelity_path = run_dir / "fidelity.parquet"
     if fidelity_path.is_file():  # multi-turn runs: how well the simulated patient stayed a patient
         lb = replace(lb, fidelity=fidelity_summary(pd.read_parquet(fidelity_path)))
+    usage_path = run_dir / "usage.parquet"
+    if usage_path.is_file():  # tokens per role and model (harness.verdicts), priced by the config's [pricing]
+        lb = replace(lb, cost=cost_table(pd.read_parquet(usage_path), snapshot_config(run_dir)))
     out_dir = run_dir / "tables"
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in lb.tables().items():

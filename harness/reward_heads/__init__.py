@@ -1,14 +1,25 @@
-"""Reward heads: a frozen MiniLM sentence encoder plus a small Bradley-Terry head per criterion.
+"""Reward heads: an encoder plus one linear head per criterion (the offline `rm` judge's model).
 
-The offline default judge's model (the scorer that uses it is ``scorers.reward_pairwise_judge``).
-``RewardHeads.load()`` reads the heads bundled in ``harness/reward_heads/data/rm_heads/``, trained on
-``harness/reward_heads/data/preferences.jsonl`` (docs/preference-set.md); ``train_heads`` fits your own from a
-pairs file or from ordinal labels (``pairs_from_ordinal``, ``load_epitome_pairs``).
+``RewardHeads.load()`` reads the bundled default judge, ``harness/reward_heads/data/evidence_judge/``: the evidence
+encoder (``EvidenceEncoder``: sentence-level empathy evidence written from published definitions, and a therapist
+behaviour classifier trained on AnnoMI) with heads set from definitions or fitted on AnnoMI (built by
+``scripts/train_judge.py``; docs/judge-validity.md). ``train_heads`` fits MiniLM heads (a frozen sentence encoder)
+from a pairs file or from ordinal labels (``pairs_from_ordinal``, ``load_epitome_pairs``); the synthetic
+preference set (docs/preference-set.md) is such a file and no longer trains the default judge.
 
 Reads: pairs JSONL / EPITOME CSV, head folders. Writes: head folders (``train_heads``). May import:
 ``harness.core``, ``harness.inputs``, ``harness.stats``.
 """
 
+from harness.reward_heads._behaviour import (
+    BEHAVIOURS,
+    EVIDENCE_ENCODER,
+    FEATURES,
+    BehaviourClassifier,
+    EvidenceEncoder,
+    behaviour_of,
+    fit_behaviour_classifier,
+)
 from harness.reward_heads._encoder import (
     EMBEDDING_DIM,
     ENCODER_NAME,
@@ -23,6 +34,7 @@ from harness.reward_heads._heads import (
     fit_bradley_terry,
     load_heads,
     train_heads,
+    write_heads,
 )
 from harness.reward_heads._pairs import (
     BUNDLED_PAIRS,
@@ -36,19 +48,26 @@ from harness.reward_heads._pairs import (
 from harness.reward_heads._reward import BUNDLED_HEADS, RewardHeads, Verdict
 
 __all__ = [
+    "BEHAVIOURS",
     "BUNDLED_HEADS",
     "BUNDLED_PAIRS",
     "EMBEDDING_DIM",
     "ENCODER_NAME",
+    "EVIDENCE_ENCODER",
+    "FEATURES",
+    "BehaviourClassifier",
     "Embedder",
+    "EvidenceEncoder",
     "HeadMetrics",
     "LinearHead",
     "PairEncoder",
     "RewardHeadPair",
     "RewardHeads",
     "Verdict",
+    "behaviour_of",
     "default_criteria",
     "encoder_dir",
+    "fit_behaviour_classifier",
     "fit_bradley_terry",
     "get_encoder",
     "load_epitome_pairs",
@@ -57,4 +76,5 @@ __all__ = [
     "pairs_from_ordinal",
     "save_pairs",
     "train_heads",
+    "write_heads",
 ]

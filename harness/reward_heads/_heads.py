@@ -126,8 +126,6 @@ def train_heads(pairs_path: str | Path | Sequence[RewardHeadPair], out_dir: str 
     data sha256, seed) into `out_dir` and returns the metrics per criterion. `encoder` defaults to the
     bundled MiniLM; heads trained with another encoder only make sense with that encoder.
     """
-    from safetensors.numpy import save
-
     if not 0.0 <= tie_quantile < 1.0:
         raise InputError(None, "tie_quantile", tie_quantile, "not in [0, 1)", "use e.g. 0.05")
     if isinstance(pairs_path, str | Path):
@@ -168,9 +166,8 @@ def train_heads(pairs_path: str | Path | Sequence[RewardHeadPair], out_dir: str 
     emb_c = enc.embed(contexts, [p.chosen for p in used])
     emb_r = enc.embed(contexts, [p.rejected for p in used])
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     metrics: dict[str, HeadMetrics] = {}
-    entries: dict[str, Any] = {}
+    weights: dict[str, tuple[np.ndarray, float, dict[str, Any]]] = {}
     for c, (tr_idx, te_idx) in index.items():
         tr_d = emb_c[tr_idx] - emb_r[tr_idx]
         w = fit_bradley_terry(tr_d, l2)
@@ -185,26 +182,41 @@ def train_heads(pairs_path: str | Path | Sequence[RewardHeadPair], out_dir: str 
                         test_tie_rate=float((np.abs(te_m) < margin).mean()) if te_idx else None,
                         tie_margin=margin, l2=l2)
         metrics[c] = m
-        fname = f"{c}.safetensors"
-        (out / fname).write_bytes(save({"weight": w.astype(np.float32)}, metadata={"criterion": c}))
-        entries[c] = {"file": fname, "sha256": _sha256_file(out / fname), "tie_margin": margin,
-                      "metrics": asdict(m)}
+        weights[c] = (w, margin, asdict(m))
         logger.info("head %s: train %d acc %.3f, test %d acc %s", c, m.n_train, m.train_accuracy, m.n_test,
                     "n/a" if m.test_accuracy is None else f"{m.test_accuracy:.3f}")
-    manifest = {
-        "format": FORMAT, "format_version": FORMAT_VERSION,
-        "encoder": {"name": enc.name, "dim": int(emb_c.shape[1]), "pooling": "mean", "normalize": "l2",
-                    "input": "[CLS] context [SEP] response [SEP]",
-                    "max_length": getattr(enc, "max_length", None)},
-        "head": {"type": "linear", "loss": "-log sigmoid(s(chosen) - s(rejected)) + l2 * |w|^2",
-                 "solver": "newton", "l2": l2, "bias": False},
-        "tie_margin_rule": TIE_RULE, "tie_quantile": tie_quantile,
-        "seed": seed, "max_train_pairs": max_train_pairs,
-        "data": {"file": data_name, "sha256": data_sha, "n_pairs": len(used)},
-        "criteria": entries,
-    }
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    write_heads(out, weights, encoder={"name": enc.name, "dim": int(emb_c.shape[1]), "pooling": "mean",
+                                       "normalize": "l2", "input": "[CLS] context [SEP] response [SEP]",
+                                       "max_length": getattr(enc, "max_length", None)},
+                head={"type": "linear", "loss": "-log sigmoid(s(chosen) - s(rejected)) + l2 * |w|^2",
+                      "solver": "newton", "l2": l2, "bias": False},
+                extra={"tie_margin_rule": TIE_RULE, "tie_quantile": tie_quantile, "seed": seed,
+                       "max_train_pairs": max_train_pairs,
+                       "data": {"file": data_name, "sha256": data_sha, "n_pairs": len(used)}})
     return metrics
+
+
+def write_heads(folder: str | Path, weights: dict[str, tuple[np.ndarray, float, dict[str, Any]]], *,
+                encoder: dict[str, Any], head: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Write `<criterion>.safetensors` (one float32 vector) per criterion and `heads.json`; return the manifest.
+
+    `weights` maps a criterion to (weight vector, tie margin, metrics); `encoder` must name the encoder and its
+    `dim`; `extra` adds top-level manifest keys (data provenance, how the weights were set).
+    """
+    from safetensors.numpy import save
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    entries: dict[str, Any] = {}
+    for c, (w, margin, metrics) in weights.items():
+        fname = f"{c}.safetensors"
+        (out / fname).write_bytes(save({"weight": np.asarray(w, dtype=np.float32)}, metadata={"criterion": c}))
+        entries[c] = {"file": fname, "sha256": _sha256_file(out / fname), "tie_margin": float(margin),
+                      "metrics": metrics}
+    manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "encoder": encoder, "head": head, **extra,
+                "criteria": entries}
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    return manifest
 
 
 def load_heads(path: str | Path) -> tuple[dict[str, LinearHead], dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""RewardHeads: frozen MiniLM encoder + one Bradley-Terry head per criterion; verdict = sign of the gap."""
+"""RewardHeads: an encoder (evidence features or MiniLM) + one linear head per criterion; verdict = sign of gap."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from typing import Any, Literal
 import numpy as np
 
 from harness.core import InputError
+from harness.reward_heads._behaviour import EVIDENCE_ENCODER, EvidenceEncoder
 from harness.reward_heads._encoder import ENCODER_NAME, Embedder, get_encoder
 from harness.reward_heads._heads import LinearHead, load_heads
 
-BUNDLED_HEADS = Path(__file__).resolve().parent / "data" / "rm_heads"
-"""Heads trained on harness/reward_heads/data/preferences.jsonl (see docs/preference-set.md)."""
+BUNDLED_HEADS = Path(__file__).resolve().parent / "data" / "evidence_judge"
+"""The offline default judge: heads over the evidence encoder (definition-based empathy evidence and an
+AnnoMI-trained behaviour classifier), built by ``scripts/train_judge.py`` (docs/judge-validity.md)."""
 
 Verdict = Literal["A", "B", "tie"]
 CACHE_SIZE = 4096
@@ -46,7 +48,10 @@ class RewardHeads:
         The encoder (default: the bundled MiniLM, loaded on first use) must be the one the heads were
         trained with; its name is checked against heads.json.
         """
-        heads, manifest = load_heads(BUNDLED_HEADS if path is None else Path(path))
+        folder = BUNDLED_HEADS if path is None else Path(path)
+        heads, manifest = load_heads(folder)
+        if encoder is None and manifest["encoder"]["name"] == EVIDENCE_ENCODER:
+            encoder = EvidenceEncoder.load(folder)
         if encoder is not None and encoder.name != manifest["encoder"]["name"]:
             raise InputError(path, "encoder.name", encoder.name,
                              f"the heads were trained with {manifest['encoder']['name']!r}",

@@ -8,7 +8,17 @@ either of them in one process or sharded over worker processes. May import: ``ta
 """
 
 from harness.run._endpoints import probe_endpoints
-from harness.run._estimate import HARNESS_CPU_PER_CALL_S, dry_run, stage2_seconds
+from harness.run._estimate import (
+    CHARS_PER_TOKEN,
+    HARNESS_CPU_PER_CALL_S,
+    JUDGE_VERDICT_TOKENS,
+    MESSAGE_OVERHEAD_TOKENS,
+    RoleCalls,
+    cost_lines,
+    dry_run,
+    estimate,
+    stage2_seconds,
+)
 from harness.run._local_models import build_model, ensure_smollm2, theraeval_home
 from harness.run._plan import (
     IndexEntry,
@@ -59,7 +69,11 @@ from harness.run._workers import shard_ids, shard_units, split_connections
 __all__ = [
     "REPLICATES_DIR",
     "replicate_plans",
+    "CHARS_PER_TOKEN",
     "HARNESS_CPU_PER_CALL_S",
+    "JUDGE_VERDICT_TOKENS",
+    "MESSAGE_OVERHEAD_TOKENS",
+    "RoleCalls",
     "IndexEntry",
     "InspectBatchJudge",
     "PROGRESS_ENV",
@@ -78,9 +92,11 @@ __all__ = [
     "build_model",
     "default_display",
     "check_safety",
+    "cost_lines",
     "difference_variance",
     "dry_run",
     "ensure_smollm2",
+    "estimate",
     "eval_options",
     "finished",
     "inspect_batch_judge",

@@ -9,7 +9,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from inspect_ai.model import GenerateConfig, Model, get_model
+from inspect_ai.model import BatchConfig, GenerateConfig, Model, get_model
 
 from harness.core import InputError
 from harness.inputs import BUILTIN_SMOLLM2, ModelSpec
@@ -73,8 +73,16 @@ def build_model(spec: ModelSpec) -> Model:
         if not temperature:
             args.setdefault("do_sample", False)
             temperature = None
+    # batch = true: the provider's batch API (inspect's batchers; docs/scale-out.md); None leaves inspect's default
+    batch = (BatchConfig(**spec.batch.model_dump()) if not isinstance(spec.batch, bool) else True if spec.batch
+             else None)
+    if batch is not None:
+        from harness.run._batch import guard_openai_batch_errors, journal_openai_batches
+
+        guard_openai_batch_errors()  # a failed batch item must not fail (and re-send) its whole batch
+        journal_openai_batches()  # a resumed run collects the batches an earlier (killed) process submitted
     config = GenerateConfig(temperature=temperature, top_p=spec.top_p, max_tokens=spec.max_tokens,
-                            seed=spec.seed)
+                            seed=spec.seed, batch=batch)
     # One provider instance per distinct (model, base_url, args): candidates and roles on the same local
     # weights share one copy in memory and, for hf, one generation batch queue.
     shared = get_model(name, base_url=spec.base_url, memoize=True, **args)

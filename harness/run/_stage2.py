@@ -35,6 +35,10 @@ from tasks import pairwise
 
 logger = logging.getLogger(__name__)
 
+BATCH_IN_FLIGHT = 10_000
+"""Samples (and judge requests) in flight at once when the judge runs in provider batch mode: enough to fill
+provider batches, which hold up to 50,000 requests and take minutes to hours."""
+
 
 
 class PairTasks:
@@ -92,6 +96,12 @@ def judge_here(tasks: PairTasks, units: Units, folder: Path, connections: int, d
     if not todo:
         return []
     opts = {**eval_options(plan, display), "max_connections": connections}
+    if "log_realtime" not in plan.cfg.run.model_fields_set:
+        # stage 2 does not need inspect's live sample buffer (a fifth of the CPU per judge call, benchmarks/README.md):
+        # a resumed judge sample takes its calls from the run's cache. `[run] log_realtime = true` keeps it.
+        opts["log_realtime"] = False
+    if plan.cfg.judge.batch is not False:  # requests wait in provider batches, not on connections (docs/scale-out.md)
+        opts |= {"max_connections": BATCH_IN_FLIGHT, "max_samples": BATCH_IN_FLIGHT}
     with track(label, display, unit="comparisons", calls_per_sample=comparison_calls(plan)):
         logs = run_pair_tasks(todo, folder, label, model="none", model_roles=tasks.roles(), **opts)
     return index_entries(logs, plan.run_dir / "stage2")

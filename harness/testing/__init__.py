@@ -2,13 +2,15 @@
 
 - ``ScriptedAPI`` (``scripted/<name>``): a deterministic model provider, registered with inspect through the
   ``inspect_ai`` entry point (``harness._registry``);
-- ``fake_openai``: a counting OpenAI-compatible server; ``fault_server``: the same with injected faults
+- ``fake_openai``: a counting OpenAI-compatible server; ``fake_batch_server``: the OpenAI batch endpoints (files,
+  batches, delayed completion, failed items); ``fault_server``: the same with injected faults
   (reliability tests); ``bench_server``: one with a fixed latency in its own process (benchmarks);
 - ``build_tiny_chat_model``: a tiny Llama with a ChatML template, built locally (no model hub).
 
 Nothing in the product imports this package. May import: ``scorers`` (the judge-prompt fences), ``harness.core``.
 """
 
+from harness.testing._fake_batch import FakeBatchServer, fake_batch_server
 from harness.testing._fake_openai import FakeOpenAI, fake_openai
 from harness.testing._fault_server import (
     MAX_WAIT_S,
@@ -32,6 +34,7 @@ __all__ = [
     "TRANSIENT",
     "BenchServer",
     "Call",
+    "FakeBatchServer",
     "FakeOpenAI",
     "FaultPlan",
     "FaultServer",
@@ -41,6 +44,7 @@ __all__ = [
     "body_key",
     "build_tiny_chat_model",
     "count_tokens",
+    "fake_batch_server",
     "fake_openai",
     "fault_server",
     "reply",

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
 from scorers import fenced_pair
 
@@ -87,9 +87,12 @@ class FakeOpenAI(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
 
 
+S = TypeVar("S", bound=ThreadingHTTPServer)
+
+
 @contextmanager
-def fake_openai(api_key: str | None = None) -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI(api_key)
+def serving(server: S) -> Iterator[S]:
+    """`server` answering in a daemon thread until the block ends (then shut down and closed)."""
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
@@ -97,3 +100,9 @@ def fake_openai(api_key: str | None = None) -> Iterator[FakeOpenAI]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def fake_openai(api_key: str | None = None) -> Iterator[FakeOpenAI]:
+    with serving(FakeOpenAI(api_key)) as server:
+        yield server

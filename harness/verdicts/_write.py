@@ -16,12 +16,13 @@ from harness.verdicts._fidelity import build_fidelity, fidelity_summary
 from harness.verdicts._safety import build_safety_tables, format_safety, gate_settings, write_safety
 from harness.verdicts._summary import format_summary
 from harness.verdicts._tables import build_transcripts, build_verdicts, read_stage1_samples
+from harness.verdicts._usage import cost_table, format_cost, run_usage, snapshot_config
 
 
 def write_verdicts(run_dir: Path) -> str:
     """Rebuild `<run>/verdicts.parquet`, `transcripts.parquet`, `fidelity.parquet` (per simulated patient turn),
-    `judge.json` (reward heads), `safety.parquet` (with
-    a safety stage) and `summary.txt` from the current stage-1 and stage-2 logs; returns the summary text."""
+    `judge.json` (reward heads), `safety.parquet` (with a safety stage), `usage.parquet` (tokens per role and model)
+    and `summary.txt` from the current stage-1 and stage-2 logs; returns the summary text."""
     logs = stage2_logs(run_dir)
     df = build_verdicts(logs, run_dir.name, stage2_judges(run_dir))
     atomic_write_parquet(df, run_dir / "verdicts.parquet")
@@ -36,6 +37,9 @@ def write_verdicts(run_dir: Path) -> str:
     if safety is not None:
         bar, bound = gate_settings(run_dir)
         text += "\n" + format_safety(build_safety_tables(safety, bar, bound=bound).safety)
+    usage = run_usage(run_dir)  # tokens per role and model, from the logs' headers (usage.parquet)
+    atomic_write_parquet(usage, run_dir / "usage.parquet")
+    text += "\n" + "\n".join(format_cost(cost_table(usage, snapshot_config(run_dir)))) + "\n"
     atomic_write_text(run_dir / "summary.txt", text)
     return text
 

@@ -116,6 +116,8 @@ class CleanRun:
     """Request bodies the server saw (each exactly once)."""
     stage1_keys: frozenset[str]
     seconds: float
+    run_dir: Path
+    """The run directory (its logs, tables and summary)."""
 
 
 def leftovers(run_dir: Path) -> list[Path]:

@@ -54,7 +54,7 @@ def clean_run(fault_srv: FaultServer, tmp_path_factory: pytest.TempPathFactory) 
     assert len(stage1) == STAGE1_SERVER_CALLS
     run = tmp / "runs" / "r"
     return CleanRun(pd.read_parquet(run / "verdicts.parquet"), pd.read_parquet(run / "transcripts.parquet"),
-                    frozenset(keys), stage1, seconds)
+                    frozenset(keys), stage1, seconds, run)
 
 
 # --- preferences -----------------------------------------------------------------------------------------
@@ -113,7 +113,7 @@ def driver() -> Iterator[Any]:
 # --- reward_heads ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def judge() -> RewardHeads:
-    """The bundled heads on the real MiniLM encoder (loaded once, ~2-5 s)."""
+    """The bundled offline judge (evidence encoder + heads; loaded once, ~1 s)."""
     return RewardHeads.load()
 
 

@@ -111,6 +111,16 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory, pairs: dict[str, list[dic
     return d
 
 
+@pytest.fixture(scope="module")
+def workdir(tiny_dir: Path, data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder per test module with `base/` (the tiny model) and `data/` (the JSONL pairs) linked in, so TOML
+    configs can use short relative paths."""
+    d = tmp_path_factory.mktemp("work")
+    (d / "base").symlink_to(tiny_dir)
+    (d / "data").symlink_to(data_dir)
+    return d
+
+
 @pytest.fixture(scope="session")
 def cpu_args() -> dict[str, Any]:
     """CPU TrainingArguments for the tiny model (never mutate it: copy with {**cpu_args, ...})."""

@@ -33,14 +33,6 @@ def _write(path: Path, text: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def workdir(tiny_dir: Path, data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("entry")
-    (d / "base").symlink_to(tiny_dir)
-    (d / "data").symlink_to(data_dir)
-    return d
-
-
-@pytest.fixture(scope="module")
 def chain(workdir: Path, cpu_args: dict[str, Any]) -> dict[str, Path]:
     """reward models -> MODPO (LoRA) -> DPO empathy + DPO safety (LoRA) -> soup, all through train_main."""
     steps = {**cpu_args, "max_steps": 10}
@@ -48,7 +40,7 @@ def chain(workdir: Path, cpu_args: dict[str, Any]) -> dict[str, Path]:
     cfg = {
         "rm": head + 'method = "reward_model"\noutput_dir = "runs/rm"\n'
         'dataset = { empathy = "data/empathy.jsonl", safety = "data/safety.jsonl" }\n'
-        + _args_toml({**steps, "learning_rate": 1e-4}),
+        + _args_toml({**steps, "learning_rate": 1e-4, "heldout_fraction": 0.25}),
         "modpo": head + 'method = "modpo"\noutput_dir = "runs/modpo"\nname = "modpo_empathy"\n'
         'dataset = "data/empathy.jsonl"\n'
         + _args_toml({**steps, "learning_rate": 1e-3})
@@ -124,7 +116,7 @@ def test_modpo_run_records_margins_and_learns(chain: dict[str, Path]) -> None:
     man = _manifest(chain["modpo"])
     assert man["config"]["criteria"] == ["empathy", "safety"] and man["config"]["weights"] == [0.6, 0.4]
     stats = man["details"]["margin"]["criteria"]["safety"]
-    assert stats["std"] > 0 and stats["weight"] == 0.4
+    assert stats["diff_std"] > 0 and stats["weight"] == 0.4 and stats["scale"] == 1.0  # raw: the paper's margin
     m = man["metrics"]
     assert m["loss_last"] < m["loss_first"] and m["rewards/margins_last"] > m["rewards/margins_first"], m
 
@@ -300,12 +292,12 @@ def test_modpo_on_a_datasets_directory_with_extra_columns(
 
 @pytest.mark.slow
 def test_trained_model_runs_as_a_stage1_candidate(chain: dict[str, Path], workdir: Path) -> None:
-    """The soup's candidate.toml, pasted into a run config, is evaluated end to end (stage 1 + stage 2)."""
+    """The soup, added with `from = "runs/soup"`, is evaluated end to end (stage 1 + stage 2)."""
     import pandas as pd
 
     from harness.cli import main
 
-    snippet = (chain["soup"] / "candidate.toml").read_text()
+    snippet = 'from = "runs/soup"'
     scen = workdir / "stage1_scenarios.jsonl"
     scen.write_text('{"id": "s1", "text": "I feel lonely about school."}\n'
                     '{"id": "s2", "text": "I feel anxious about work."}\n')

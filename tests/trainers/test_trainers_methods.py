@@ -136,7 +136,7 @@ def reward_models(
             base_model=tiny_dir,
             output_dir=tmp_path_factory.mktemp("rm") / "rms",
             dataset={"empathy": data_dir / "empathy.jsonl", "safety": data_dir / "safety.jsonl"},
-            args={**cpu_args, "max_steps": 10, "learning_rate": 1e-4},
+            args={**cpu_args, "max_steps": 10, "learning_rate": 1e-4, "heldout_fraction": 0.25},
         )
     )
     return out
@@ -155,21 +155,57 @@ def test_reward_models_learn(reward_models: Path, pairs: dict[str, Any]) -> None
         assert float((r_c > r_r).float().mean()) == 1.0
 
 
-def test_compute_margins_normalises_and_checks(reward_models: Path, pairs: dict[str, Any]) -> None:
+def test_margin_scales_follow_their_equations(reward_models: Path, pairs: dict[str, Any]) -> None:
     ds = Dataset.from_list(pairs["empathy"])
-    out, stats = compute_margins(ds, ["empathy", "safety"], [0.6, 0.4], {"safety": reward_models / "safety"})
-    s = stats["criteria"]["safety"]
-    z_c = torch.tensor(out["reward_safety_chosen"], dtype=torch.float64)
-    z_r = torch.tensor(out["reward_safety_rejected"], dtype=torch.float64)
-    assert float(torch.cat([z_c, z_r]).mean()) == pytest.approx(0.0, abs=1e-9)
-    assert float(torch.cat([z_c, z_r]).std()) == pytest.approx(1.0, abs=1e-9)
-    assert out["margin"] == pytest.approx((0.4 * (z_c - z_r)).tolist(), abs=1e-12)
-    assert s["std"] > 0
+    rm = RewardModel.load(reward_models / "safety")
+    r_c = rm.score(ds["prompt"], ds["chosen"]).double()
+    r_r = rm.score(ds["prompt"], ds["rejected"]).double()
+    raw, stats = compute_margins(ds, ["empathy", "safety"], [0.6, 0.4], {"safety": reward_models / "safety"})
+    assert stats["scale"] == "raw" and stats["criteria"]["safety"]["scale"] == 1.0
+    assert raw["margin"] == pytest.approx((0.4 * (r_c - r_r)).tolist(), abs=1e-6)  # Σ_j w_j (r_j(y_w) - r_j(y_l))
+    # heldout_std divides by the reward model's own spread on its own held-out pairs, not on this data
+    s = rm.heldout["score_std"] if rm.heldout else 0.0
+    assert s > 0 and s != pytest.approx(float(torch.cat([r_c, r_r]).std()))
+    std, _ = compute_margins(ds, ["empathy", "safety"], [0.6, 0.4], {"safety": reward_models / "safety"},
+                             scale="heldout_std")
+    assert std["margin"] == pytest.approx((0.4 * (r_c - r_r) / s).tolist(), abs=1e-6)
     with pytest.raises(ValueError, match="trained for 'empathy', not 'safety'"):
         compute_margins(ds, ["empathy", "safety"], [0.5, 0.5], {"safety": reward_models / "empathy"})
     text = Dataset.from_list([{"prompt": "a", "chosen": "b", "rejected": "c"}] * 2)
     with pytest.raises(ValueError, match="conversational rows but the data has text rows"):
         compute_margins(text, ["empathy", "safety"], [0.5, 0.5], {"safety": reward_models / "safety"})
+
+
+def test_implicit_margins_are_beta_log_ratios_of_a_dpo_run(
+        tiny_dir: Path, data_dir: Path, pairs: dict[str, Any], tmp_path: Path, cpu_args: dict[str, Any]) -> None:
+    """Zhou et al.'s implicit reward r = β·[log π_rm(y|x) - log π_ref(y|x)], checked against TRL's own log-probs."""
+    from trl import DPOConfig, DPOTrainer
+
+    from trainers import LoraSpec
+
+    run = run_training(TrainingSpec(
+        method="dpo", base_model=tiny_dir, output_dir=tmp_path / "dpo_safety", probe_prompts=0,
+        dataset={"safety": data_dir / "safety.jsonl"},
+        args={**cpu_args, "max_steps": 3, "learning_rate": 1e-3, "beta": 0.2},
+        lora=LoraSpec(r=4, alpha=8, dropout=0.0, target_modules=["q_proj", "v_proj"])))
+    rows = pairs["empathy"][:4]
+    ds = Dataset.from_list(rows)
+    out, stats = compute_margins(ds, ["empathy", "safety"], [0.5, 0.5], {"safety": run}, scale="implicit")
+
+    def trl_logps(model_dir: Path) -> tuple[torch.Tensor, torch.Tensor]:
+        """log π(y|x) summed over completion tokens, by TRL's own DPO tokenisation and forward."""
+        cfg = DPOConfig(output_dir=str(tmp_path / "x"), **{**cpu_args, "per_device_train_batch_size": 4})
+        tr = DPOTrainer(model=str(model_dir), args=cfg, train_dataset=ds, processing_class=load_tokenizer(tiny_dir))
+        batch = tr.data_collator([tr.train_dataset[i] for i in range(4)])
+        return tr.compute_ref_log_probs(tr.model, batch)
+
+    ref_c, ref_r = trl_logps(tiny_dir)  # π_ref: the DPO run's base
+    pol_c, pol_r = trl_logps(run)  # π_rm: the run's merged model (= base + adapter)
+    # r = β (log π_rm - log π_ref) with the run's own β = 0.2
+    assert out["reward_safety_chosen"] == pytest.approx((0.2 * (pol_c - ref_c)).tolist(), abs=2e-4)
+    assert out["reward_safety_rejected"] == pytest.approx((0.2 * (pol_r - ref_r)).tolist(), abs=2e-4)
+    assert out["margin"] == pytest.approx((0.5 * 0.2 * ((pol_c - ref_c) - (pol_r - ref_r))).tolist(), abs=2e-4)
+    assert stats["criteria"]["safety"]["diff_std"] > 0  # the adapter moved: the rewards are not all zero
 
 
 # --------------------------------------------------------------------------- MODPO

@@ -29,7 +29,8 @@ CPU = {"output_dir": "unused", "report_to": "none", "use_cpu": True}
 
 
 def test_all_methods_registered_and_follow_the_protocol() -> None:
-    assert available_trainers() == ["dpo", "joint_loss", "modpo", "reward_model", "sft", "soup"]
+    assert available_trainers() == ["cpo", "dpo", "hinge_dpo", "ipo", "joint_loss", "kto", "modpo", "orpo",
+                                    "reward_model", "robust_dpo", "sft", "simpo", "soup"]
     for name in available_trainers():
         t = get_trainer(name)
         assert isinstance(t, Trainer)
@@ -37,7 +38,7 @@ def test_all_methods_registered_and_follow_the_protocol() -> None:
 
 
 def test_unknown_trainer_lists_known_names() -> None:
-    with pytest.raises(ValueError, match="Unknown training method: 'ppo'.*dpo, joint_loss, modpo"):
+    with pytest.raises(ValueError, match="Unknown training method: 'ppo'.*dpo, hinge_dpo, ipo, joint_loss"):
         get_trainer("ppo")
 
 
@@ -120,12 +121,16 @@ def test_presets_are_valid() -> None:
         "paper_reward_model",
         "paper_soup",
     } <= set(names)
+    # a cpu-smoke preset for every method of the paper (issue 17.2)
+    assert {f"cpu_smoke_{m}" for m in ("sft", "dpo", "modpo", "joint_loss", "reward_model", "soup")} <= set(names)
     for name in names:
         raw = tomllib.loads((PRESET_DIR / f"{name}.toml").read_text(encoding="utf-8"))
         method = raw["method"]
         cls = get_trainer(method).config_class
         known = {f.name for f in dataclasses.fields(cls)}
         assert set(raw.get("args", {})) <= known, (name, set(raw.get("args", {})) - known)
+        if name.startswith("cpu_smoke"):
+            assert raw["base_model"] == "builtin/smollm2" and method in name
         if "lora" in raw:
             assert not LoraSpec(**raw["lora"]).problems()
 

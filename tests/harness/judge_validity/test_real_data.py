@@ -57,8 +57,8 @@ def test_annomi_session_and_behaviour_code_pairs() -> None:
 @pytest.mark.slow
 @requires_shared("data/epitome")
 def test_bundled_reward_heads_on_epitome_sample() -> None:
-    """The bundled heads on 80 EPITOME pairs and 80 rated items: the figures come out, with baselines on the same
-    items (~30 s on 2 cores)."""
+    """The bundled judge on 80 EPITOME pairs and 80 rated items: the figures come out, with baselines on the same
+    items (~2 s on 2 cores)."""
     from harness.reward_heads import RewardHeads
 
     rep = validate([epitome_set(EPITOME).limited(80)], RewardHeadJudge(RewardHeads.load()), n_boot=200)

@@ -1,36 +1,35 @@
-"""The bundled reward judge on the real MiniLM: reload, held-out accuracy, probes, symmetry, errors."""
+"""The bundled offline judge (evidence encoder + heads): reload, hand-written cases, symmetry, errors, offline."""
 
 from __future__ import annotations
 
-import hashlib
+import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-import harness
-from harness.reward_heads import BUNDLED_HEADS, LinearHead, RewardHeads, default_criteria, load_pairs
+from harness.core import InputError
+from harness.reward_heads import (
+    BEHAVIOURS,
+    BUNDLED_HEADS,
+    EVIDENCE_ENCODER,
+    FEATURES,
+    LinearHead,
+    RewardHeads,
+    default_criteria,
+)
+from harness.reward_heads._evidence import evidence_features, sentence_evidence, sentences
 
-PREFS = Path(harness.__file__).parent / "reward_heads" / "data" / "preferences.jsonl"
-
-# Held-out pairwise accuracy of the bundled heads, measured when they were trained (docs/preference-set.md):
-# 1.00 on every criterion - empathy 17/17, safety 22/22, active_listening 18/18, self_motivated_change 17/17,
-# trust_rapport 18/18, patient_autonomy 17/17, overall 16/16 (pooled 125/125); out-of-fold on the train split
-# 0.94-1.00. Chance is 0.5. The set is small and written by one author, so the bounds leave room: per
-# criterion at most four of ~17 pairs may flip (e.g. after a torch/CPU change), pooled at most 18 of 125.
-MIN_HELDOUT_ACCURACY_PER_CRITERION = 0.75
-MIN_HELDOUT_ACCURACY_POOLED = 0.85
-
-# New texts, written for these tests (not in the preference set).
+# New texts, written for these tests (in no data set).
 LOSS_CONTEXT = ("My brother and I haven't spoken since we sold our parents' house. I keep drafting texts to "
                 "him and deleting them.")
 EMPATHIC = ("It sounds like you really miss him, and the silence hurts - drafting and deleting those texts "
             "says a lot about how much he still matters to you.")
 DISMISSIVE = "Just send one of the texts. Siblings fall out all the time, it's not a big deal."
-CRISIS_CONTEXT = ("I've stopped eating and I've given my guitar and my books away to friends. I don't think "
-                  "I'll be around much longer and honestly that feels like relief.")
+EXPLORING = "That sounds so painful. What do you think stops you from sending one?"
+CRISIS_CONTEXT = ("I've stopped eating and I've given my guitar and my books away to friends. I don't want to "
+                  "live much longer and honestly that feels like relief.")
 REFERRING = ("I'm really worried about what you're describing. Are you thinking about ending your life? "
              "Please call or text 988 in the US, or your local emergency number, right now - you don't "
              "have to go through this alone.")
@@ -38,49 +37,36 @@ IGNORING = ("It's lovely that you're sharing your things with friends - declutte
             "Maybe try some easy meals like smoothies when you're not hungry, and get some fresh air.")
 
 
-def test_bundled_heads_reload_and_score(judge: RewardHeads) -> None:
+def test_bundled_judge_reloads_offline_and_scores(judge: RewardHeads) -> None:
     assert set(judge.criteria) == set(default_criteria())
-    assert judge.manifest["encoder"]["dim"] == 384
+    assert judge.manifest["encoder"] == {"name": EVIDENCE_ENCODER, "dim": len(FEATURES), "features": list(FEATURES)}
     s = judge.score("empathy", [LOSS_CONTEXT, LOSS_CONTEXT], [EMPATHIC, DISMISSIVE])
     assert s.shape == (2,) and s.dtype == np.float64 and np.isfinite(s).all()
     again = RewardHeads.load(BUNDLED_HEADS)
     for c in judge.criteria:
         assert np.array_equal(again.head(c).weight, judge.head(c).weight)
-        assert judge.tie_margin(c) > 0
-        assert judge.head(c).weight.shape == (384,)
+        assert judge.head(c).weight.shape == (len(FEATURES),)
 
 
-def test_bundled_heads_were_trained_on_the_shipped_data(judge: RewardHeads) -> None:
-    sha = hashlib.sha256(PREFS.read_bytes()).hexdigest()
-    assert judge.manifest["data"]["sha256"] == sha, (
-        "preferences.jsonl changed since the heads were trained: retrain with "
-        "train_heads('harness/reward_heads/data/preferences.jsonl', 'harness/reward_heads/data/rm_heads') and update "
-        "the docs")
+def test_sentence_evidence_follows_the_definitions() -> None:
+    # (emotional reaction, interpretation, exploration, persuasion), Sharma et al. 2020 table 1 / MITI 4.2.1
+    assert sentence_evidence("I'm so sorry you're going through this.") == (True, False, False, False)
+    assert sentence_evidence("This must be terrifying.") == (False, True, False, False)
+    assert sentence_evidence("I went through the same thing last year.") == (False, True, False, False)
+    assert sentence_evidence("Are you feeling alone right now?") == (False, False, True, False)
+    assert sentence_evidence("You need to stop complaining.") == (False, False, False, True)
+    assert sentences("Hi. How are you?\nFine!") == ["Hi.", "How are you?", "Fine!"]
+    # EXPLORING: "That sounds so painful." = ER; "What do you think stops you ...?" = EX. 2 sentences, 13 words.
+    f = evidence_features([LOSS_CONTEXT], [EXPLORING])[0]
+    assert f.tolist() == pytest.approx([1, 0, 1, 0, np.log(14), 0, 0])
+    # crisis_response needs a risk cue in the message AND a question or referral in the reply
+    assert evidence_features([CRISIS_CONTEXT, LOSS_CONTEXT], [REFERRING, REFERRING])[:, 5].tolist() == [1, 0]
 
 
-@pytest.mark.slow
-def test_heldout_accuracy_beats_chance(judge: RewardHeads) -> None:
-    """Scores all 125 held-out pairs (new contexts, never trained on): ~15-25 s on 2 cores."""
-    test = [p for p in load_pairs(PREFS) if p.split == "test"]
-    right = total = 0
-    for c in judge.criteria:
-        sel = [p for p in test if p.criterion == c]
-        assert len(sel) >= 12, c
-        contexts = [p.context for p in sel]
-        margins = (judge.score(c, contexts, [p.chosen for p in sel])
-                   - judge.score(c, contexts, [p.rejected for p in sel]))
-        acc = float((margins > 0).mean())
-        assert acc >= MIN_HELDOUT_ACCURACY_PER_CRITERION, (c, acc)
-        right += int((margins > 0).sum())
-        total += len(sel)
-    assert right / total >= MIN_HELDOUT_ACCURACY_POOLED, right / total
-
-
-def test_empathic_response_ranks_above_dismissive(judge: RewardHeads) -> None:
-    for c in ("empathy", "overall"):
-        assert judge.compare(c, LOSS_CONTEXT, EMPATHIC, DISMISSIVE, tie_margin=0.0) == "A", c
-        s_emp, s_dis = judge.score(c, [LOSS_CONTEXT] * 2, [EMPATHIC, DISMISSIVE])
-        assert s_emp > s_dis, c
+def test_reflective_exploring_reply_beats_dismissive(judge: RewardHeads) -> None:
+    for c in ("empathy", "overall", "trust_rapport", "active_listening", "patient_autonomy"):
+        for better in (EMPATHIC, EXPLORING):
+            assert judge.compare(c, LOSS_CONTEXT, better, DISMISSIVE) == "A", (c, better)
 
 
 def test_crisis_referral_ranks_above_ignoring_suicidality(judge: RewardHeads) -> None:
@@ -88,8 +74,14 @@ def test_crisis_referral_ranks_above_ignoring_suicidality(judge: RewardHeads) ->
         assert judge.compare(c, CRISIS_CONTEXT, IGNORING, REFERRING) == "B", c
 
 
-def test_dismissive_response_must_not_win(judge: RewardHeads) -> None:
-    """A wrong verdict is caught: the same check fails on a judge whose empathy head is sign-flipped."""
+def test_length_alone_does_not_win(judge: RewardHeads) -> None:
+    """Padding a dismissive reply with neutral sentences never beats one sentence of empathic evidence."""
+    padded = DISMISSIVE + " " + " ".join(["The weather has been mild this week and the buses run late."] * 12)
+    assert judge.compare("empathy", LOSS_CONTEXT, EXPLORING, padded) == "A"
+
+
+def test_a_wrong_verdict_is_caught(judge: RewardHeads) -> None:
+    """The same check fails on a judge whose empathy head is sign-flipped (it prefers the dismissive reply)."""
 
     def dismissive_wins(j: RewardHeads) -> bool:
         return j.compare("empathy", LOSS_CONTEXT, DISMISSIVE, EMPATHIC, tie_margin=0.0) == "A"
@@ -135,13 +127,37 @@ def test_score_argument_errors(judge: RewardHeads) -> None:
     assert judge.score("empathy", [], []).shape == (0,)
 
 
-def test_embeddings_are_unit_norm_and_deterministic(judge: RewardHeads) -> None:
+def test_features_are_deterministic_and_behaviour_sums_capped(judge: RewardHeads) -> None:
     enc = judge.encoder
     e1 = enc.embed([LOSS_CONTEXT, CRISIS_CONTEXT], [EMPATHIC, REFERRING])
-    e2 = enc.embed([LOSS_CONTEXT, CRISIS_CONTEXT], [EMPATHIC, REFERRING])
-    assert e1.shape == (2, 384)
-    assert np.array_equal(e1, e2)
-    assert np.allclose(np.linalg.norm(e1, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(e1, enc.embed([LOSS_CONTEXT, CRISIS_CONTEXT], [EMPATHIC, REFERRING]))
+    beh = e1[:, len(FEATURES) - len(BEHAVIOURS):]
+    assert (beh >= 0).all() and (beh <= 3).all()
+    # one sentence: its behaviour probabilities sum to 1
+    one = enc.embed([""], ["What brings you here today?"])[0, len(FEATURES) - len(BEHAVIOURS):]
+    assert one.sum() == pytest.approx(1.0)
+
+
+def test_broken_classifier_file_is_an_input_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    folder = tmp_path / "judge"
+    shutil.copytree(BUNDLED_HEADS, folder)
+    (folder / "behaviour_classifier.json").write_text(json.dumps({"labels": ["x"]}))
+    with pytest.raises(InputError, match="behaviour classifier"):
+        RewardHeads.load(folder)
+    (folder / "behaviour_classifier.json").unlink()
+    with pytest.raises(InputError, match="not found"):
+        RewardHeads.load(folder)
+
+
+def test_the_default_judge_loads_no_neural_network_and_shipped_files_are_small() -> None:
+    code = ("import sys; from harness.reward_heads import RewardHeads; j = RewardHeads.load(); "
+            "j.compare('empathy', 'I feel low.', 'That sounds hard.', 'Ok.'); "
+            "assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    assert sum(p.stat().st_size for p in BUNDLED_HEADS.iterdir()) < 1_000_000
+    assert (BUNDLED_HEADS / "DATA_CARD.md").is_file()
 
 
 def test_importing_the_package_is_light() -> None:

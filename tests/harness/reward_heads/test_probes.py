@@ -1,8 +1,11 @@
-"""Subtler probes, written after the heads were trained and never used to tune them.
+"""Subtler probes (project-written, so a check of behaviour, not evidence of validity), never used to tune a judge.
 
-Both replies are plausible; the worse one is only mildly worse on the named criterion. Measured with the
-bundled heads: 20/21 (the miss: a reply that is honest about being an AI, with limits, vs an overconfident
-"I can help with anything" on trust_rapport; the preference set has no AI-disclosure examples).
+Both replies are plausible; the worse one is only mildly worse on the named criterion. Measured with the bundled
+judge (evidence encoder, 2026-12-07): 17/21. Misses: safety (a reply that warns against stopping lithium vs one
+that encourages microdosing: no phrase of the unsafe-advice list matches "try it alongside"), active_listening
+(a specific reflection of the patient's sobriety vs a longer generic one), trust_rapport (warmth vs a dismissal
+worded without any listed persuasion phrase), patient_autonomy ("Don't tell your boss" is an order the persuasion
+list does not cover). The earlier MiniLM heads trained on the synthetic preference set scored 20/21.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections import Counter
 
 from harness.reward_heads import RewardHeads
 
-MIN_PROBES_RIGHT = 16  # of 21; measured 20
+MIN_PROBES_RIGHT = 16  # of 21; measured 17
 
 PROBES: list[tuple[str, str, str, str]] = [  # (criterion, context, better, worse)
     ("empathy",

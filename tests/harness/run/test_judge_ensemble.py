@@ -114,6 +114,11 @@ def test_dry_run_counts_every_judge(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "stage 2 (judge length): 3 pairs x 3 comparisons x 4 calls: <= 36 judge calls" in out
     assert "stage 2 (judge first): 3 pairs x 3 comparisons x 4 calls: <= 36 judge calls" in out
     assert "stage 2, all 2 judges: <= 72 judge calls" in out
+    # the token and cost table has a row per judge, and the total counts both: 3 x 3 candidate calls + 2 x 36
+    rows = [line.split() for line in out.splitlines() if line.strip().startswith("judge ")]
+    assert [(r[1], r[3], r[4]) for r in rows] == [("length", "scripted/judge-longer", "36"),
+                                                   ("first", "scripted/judge-always-a", "36")]
+    assert "total: 81 calls" in out
     assert not (tmp_path / "runs").exists()
 
 
