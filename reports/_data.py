@@ -35,7 +35,8 @@ SAFETY_TABLES: tuple[str, ...] = ("safety", "safety_items")
 FIDELITY_TABLES: tuple[str, ...] = ("fidelity",)
 """The simulated patient's fidelity per candidate, read when present (multi-turn runs)."""
 STATISTICS_TABLES: tuple[str, ...] = (
-    "variance", "reliability", "judge_reliability", "ensemble_ranking", "judge_agreement", "clinician_corrected")
+    "variance", "reliability", "judge_reliability", "ensemble_ranking", "judge_agreement", "judge_win_rates",
+    "clinician_corrected")
 """Variance shares and clinician-corrected figures (reports/_statistics.py), read when present."""
 
 _BOOL_COLUMNS = ("position_flip", "injection_a", "injection_b")

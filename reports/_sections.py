@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from harness.stats import judge_ids
 from reports._data import POOLED, RunData
 from reports._escape import Safe
 from reports._figures import FigureGroup
@@ -666,6 +667,9 @@ def transcripts_section(data: RunData, counts: dict[str, Any]) -> Safe:
         el("label", el("input", type="checkbox", id="tb-flips"), " position flips only"),
         el("label", el("input", type="checkbox", id="tb-unscored"), " unscored only"),
         el("label", el("input", type="checkbox", id="tb-cut"), " replies cut at the token limit only"),
+        # several judges ([[judges]]): comparisons on which two judges' verdicts differ
+        el("label", el("input", type="checkbox", id="tb-disagree"), " judges disagree")
+        if not v.empty and judge_ids(v).nunique() > 1 else "",
         el("label", "scenario id ", el("input", type="search", id="tb-search", placeholder="contains\u2026",
                                        autocomplete="off")),
         el("label", "text ", el("input", type="search", id="tb-text", autocomplete="off",

@@ -97,20 +97,47 @@ def _replicates_and_judges(data: RunData) -> list[Safe]:
                                          ("flip_rate", "flip %", "pct"), ("rank_min", "best rank", "num"),
                                          ("rank_max", "worst rank", "num"), ("win_rate_mean", "mean win %", "pct"),
                                          ("win_rate_min", "worst win %", "pct")]))
+    main = data.settings.get("main_judge")
     judges = data.table("judge_reliability")
-    if not judges.empty:
+    if not judges.empty or main:
         parts.append(el("h3", "Judge ensemble"))
+    if main:
+        parts.append(el("p", f"Several judges judged this run. The leaderboard's main tables are the first "
+                        f"judge's alone ({main}, the first [[judges]] entry; judges are never pooled); below, each "
+                        "judge's win rates, "
+                        "their agreement and the ranking that weights each judge by its reliability. The transcript "
+                        "browser's \u201cjudges disagree\u201d filter shows where they part."))
+    if not judges.empty:
         parts.append(el("p", "Judge-aware Bradley-Terry (arXiv:2601.21817): each judge's reliability (mean 1; near "
                         "0 = a coin); the ensemble ranking weights each judge by it."))
         parts.append(_simple_table(judges, [("criterion", "criterion", "text"), ("judge", "judge", "text"),
                                             ("reliability", "reliability", "num"),
                                             ("n_comparisons", "comparisons", "num")]))
+    ranking = data.table("ensemble_ranking")
+    if not ranking.empty:
+        parts.append(el("p", "Ensemble ranking (each judge weighted by its reliability; Elo scale):"))
+        parts.append(_simple_table(ranking, [("criterion", "criterion", "text"), ("rank", "rank", "num"),
+                                             ("candidate", "candidate", "text"),
+                                             ("bt_elo_ensemble", "BT (Elo scale)", "num")]))
+    per_judge = data.table("judge_win_rates")
+    if not per_judge.empty:
+        parts.append(el("p", "Each judge's own win rates (wins / scored head-to-heads, mean over opponents):"))
+        parts.append(_simple_table(per_judge, [("criterion", "criterion", "text"), ("judge", "judge", "text"),
+                                               ("candidate", "candidate", "text"), ("win_rate", "win %", "pct"),
+                                               ("n", "n", "num")]))
     agreement = data.table("judge_agreement")
     if not agreement.empty:
-        parts.append(el("p", "Agreement between judges (theraeval judge-agreement), units both judges scored:"))
-        parts.append(_simple_table(agreement, [("criterion", "criterion", "text"), ("judge_1", "judge", "text"),
-                                               ("judge_2", "judge", "text"), ("agreement", "agreement %", "pct"),
-                                               ("kappa", "Cohen's kappa", "num"), ("ac1", "Gwet's AC1", "num")]))
+        shown = agreement.assign(
+            kappa_ci=[f"{k:.2f} [{lo:.2f}, {hi:.2f}]" for k, lo, hi in
+                      zip(agreement["kappa"], agreement["kappa_low"], agreement["kappa_high"], strict=True)],
+            ac1_ci=[f"{k:.2f} [{lo:.2f}, {hi:.2f}]" for k, lo, hi in
+                    zip(agreement["ac1"], agreement["ac1_low"], agreement["ac1_high"], strict=True)])
+        parts.append(el("p", "Agreement between judges (theraeval judge-agreement), units both judges scored, with "
+                        "95% intervals:"))
+        parts.append(_simple_table(shown, [("criterion", "criterion", "text"), ("judge_1", "judge", "text"),
+                                           ("judge_2", "judge", "text"), ("n", "n", "num"),
+                                           ("agreement", "agreement %", "pct"),
+                                           ("kappa_ci", "Cohen's kappa", "text"), ("ac1_ci", "Gwet's AC1", "text")]))
     return parts
 
 

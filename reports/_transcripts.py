@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from harness.stats import judge_ids, main_judge
 from reports._data import RunData
 from reports._escape import json_for_script
 
@@ -85,20 +86,21 @@ def build(data: RunData, out_dir: Path) -> dict[str, Any]:
     criteria = _criteria_order(data)
     c_idx = {c: i for i, c in enumerate(criteria)}
     v = v.assign(_c=v["criterion"].astype(str).map(c_idx))
-    for col in ("judge_model", "candidate_a", "candidate_b", "scenario_id", "persona_id"):
+    for col in ("candidate_a", "candidate_b", "scenario_id", "persona_id"):
         v[col] = v[col].fillna("").astype(str)
+    v["_judge"] = judge_ids(v)  # a [[judges]] name, or judge_model/kind/mode
     scenario_ids = sorted(set(v["scenario_id"]))
     candidates = sorted(set(v["candidate_a"]) | set(v["candidate_b"]))
-    judges = sorted(set(v["judge_model"]))
+    judges = main_judge(v)[1]  # the config's order: the first judge is the main tables' judge
     personas = sorted(set(v["persona_id"]))
     s_idx = {s: i for i, s in enumerate(scenario_ids)}
     k_idx = {k: i for i, k in enumerate(candidates)}
     j_idx = {j: i for i, j in enumerate(judges)}
     p_idx = {p: i for i, p in enumerate(personas)}
 
-    keys = ["scenario_id", "persona_id", "candidate_a", "candidate_b", "judge_model"]
-    v = v.assign(_s=v["scenario_id"].map(s_idx), _p=v["persona_id"].map(p_idx))
-    v = v.sort_values(["_s", "_p", "candidate_a", "candidate_b", "judge_model", "_c", "order"], kind="stable")
+    keys = ["scenario_id", "persona_id", "candidate_a", "candidate_b", "_j"]
+    v = v.assign(_s=v["scenario_id"].map(s_idx), _p=v["persona_id"].map(p_idx), _j=v["_judge"].map(j_idx))
+    v = v.sort_values(["_s", "_p", "candidate_a", "candidate_b", "_j", "_c", "order"], kind="stable")
     v["_row"] = v.groupby(keys, sort=False).ngroup()
     per_crit = v.drop_duplicates(["_row", "_c"])
     bit = (2.0 ** per_crit["_c"]).astype("int64")
@@ -122,10 +124,12 @@ def build(data: RunData, out_dir: Path) -> dict[str, Any]:
         "p": first["_p"].astype(int).tolist(),
         "a": first["candidate_a"].map(k_idx).astype(int).tolist(),
         "b": first["candidate_b"].map(k_idx).astype(int).tolist(),
-        "j": first["judge_model"].map(j_idx).astype(int).tolist(),
+        "j": first["_j"].astype(int).tolist(),
         "flip": flips.reindex(first["_row"], fill_value=0).astype(int).tolist(),
         "uns": unscored.reindex(first["_row"], fill_value=0).astype(int).tolist(),
     }
+    if len(judges) > 1:  # the disagreement view: the comparison's rows (one per judge) and where they differ
+        index |= _disagreement(v, per_crit, first)
     if len(criteria) > 52:
         logger.warning("report: %d criteria; flip/unscored filters only cover the first 52", len(criteria))
     dialogues, cut = _dialogues_by_scenario(data, k_idx)
@@ -150,6 +154,20 @@ def build(data: RunData, out_dir: Path) -> dict[str, Any]:
         total += len(text.encode("utf-8"))
         n_files += 1
     return {"comparisons": int(len(first)), "scenarios": len(scenario_ids), "files": n_files, "bytes": total}
+
+
+def _disagreement(v: pd.DataFrame, per_crit: pd.DataFrame, first: pd.DataFrame) -> dict[str, list[int]]:
+    """``cmp``: per row, the comparison (scenario, persona, pair) it judges, shared by every judge's row of it;
+    ``dis``: per row, a bit per criterion on which two judges' combined verdicts of that comparison differ
+    (unscored verdicts are not counted as a disagreement)."""
+    cmp_of = v.groupby(["_s", "_p", "candidate_a", "candidate_b"], sort=False).ngroup()
+    row_cmp = pd.Series(cmp_of.to_numpy(), index=v["_row"].to_numpy()).groupby(level=0).first()
+    scored = per_crit[per_crit["combined"].astype(str) != "unscored"]
+    n_verdicts = scored.assign(_cmp=scored["_row"].map(row_cmp)).groupby(["_cmp", "_c"])["combined"].nunique()
+    split = n_verdicts[n_verdicts > 1].reset_index()
+    bits = (2.0 ** split["_c"]).astype("int64").groupby(split["_cmp"]).sum()
+    rows_cmp = first["_row"].map(row_cmp)
+    return {"cmp": rows_cmp.astype(int).tolist(), "dis": rows_cmp.map(bits).fillna(0).astype(int).tolist()}
 
 
 def _dialogues_by_scenario(data: RunData, k_idx: dict[str, int]

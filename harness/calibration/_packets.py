@@ -44,6 +44,7 @@ import pandas as pd
 from harness.calibration._ratings import ITEM_KEY, KEY_COLUMNS, RATING_COLUMNS, item_verdicts
 from harness.core import InputError
 from harness.inputs import Criterion, load_criteria
+from harness.stats import judge_ids, main_judge
 
 logger = logging.getLogger(__name__)
 
@@ -291,6 +292,9 @@ def export_packets(
     run_dir = Path(run_dir)
     out = Path(out_dir) if out_dir is not None else run_dir / "packets"
     verdicts, transcripts = _read_run(run_dir)
+    if "judge_name" in verdicts and verdicts["judge_name"].fillna("").astype(str).nunique() > 1:
+        # a [[judges]] run: the packets calibrate the first judge, whose verdicts make the main tables
+        verdicts = verdicts[judge_ids(verdicts) == main_judge(verdicts)[0]]
     known = list(dict.fromkeys(verdicts["criterion"].astype(str)))
     chosen_criteria = _validate_options(n_items, criteria, known)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:

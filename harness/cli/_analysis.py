@@ -28,6 +28,10 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
                            crisis_loss_bar=args.crisis_loss_bar, n_boot=args.n_boot, rng=args.seed,
                            min_safe_rate=args.min_safe_rate)
     print(format_leaderboard(lb))
+    if not lb.judge_win_rates.empty:  # several judges: their agreement (the `theraeval judge-agreement` table)
+        from harness.calibration import judge_agreement_main
+
+        print(judge_agreement_main(run_dir), end="")
     card = run_dir / "judge_card.json"  # `theraeval judges validate --card`: the judge's validity on human labels
     if card.is_file():
         print("\n".join(judge_card_lines(json.loads(card.read_text(encoding="utf-8")))))

@@ -139,6 +139,17 @@ class JudgeSpec(ModelSpec):
         return data
 
 
+class NamedJudgeSpec(JudgeSpec):
+    """One judge of an ensemble (`[[judges]]`): the fields of `[judge]` plus a unique `name`."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    """Names the judge in the tables and its stage-2 folder (`stage2/judge-<name>/`); not part of its cache scope."""
+
+    def as_judge(self) -> JudgeSpec:
+        """The judge settings without the name (the spec every stage reads; same cache scope as an equal `[judge]`)."""
+        return JudgeSpec.model_validate(self.model_dump(exclude={"name"}))
+
+
 class CandidateSpec(_Strict):
     """A candidate: a model (any inspect model string) or an imported responses file."""
 
@@ -259,12 +270,27 @@ class RunConfig(_Strict):
     dialogue: DialogueSpec = DialogueSpec()
     patient: PatientSpec | None = None
     judge: JudgeSpec = JudgeSpec()
+    """The judge; with `[[judges]]`, the first of them (the safety rubric stage and the summary use it)."""
+    judges: list[NamedJudgeSpec] | None = Field(default=None, min_length=1)
+    """`[[judges]]`: an ensemble, each judging every comparison in stage 2 (instead of `[judge]`)."""
     candidates: list[CandidateSpec]
     safety: SafetySpec | None = None
     """`[safety]`: score crisis dialogues against a rubric in stage 2 (off when absent, unless the gate needs it)."""
     gate: GateSpec = GateSpec()
     pricing: dict[str, ModelPrice] = {}
     """`[pricing."<model>"]`: USD per million tokens in / out and the batch discount (harness.inputs._pricing)."""
+
+    @model_validator(mode="after")
+    def _first_judge(self) -> RunConfig:
+        if self.judges:
+            object.__setattr__(self, "judge", self.judges[0].as_judge())  # not counted as a field given
+        return self
+
+    def judge_specs(self) -> list[tuple[str | None, JudgeSpec]]:
+        """(name, spec) of every judge: `[[judges]]` in order, or `[(None, [judge])]` for the single judge."""
+        if not self.judges:
+            return [(None, self.judge)]
+        return [(j.name, j.as_judge()) for j in self.judges]
 
     def safety_spec(self) -> SafetySpec | None:
         """The safety settings in effect: `[safety]`, or its defaults when only `[gate] min_safe_rate` is set."""
@@ -308,6 +334,9 @@ def load_run_config(path: str | Path) -> tuple[RunConfig, dict[str, Any]]:
     raw = read_toml(p)
     check_no_secrets(raw, p)  # before anything that could echo a value
     raw = expand_trained_candidates(raw, p.resolve())  # `[[candidates]] from = "models/<dir>"`
+    if "judge" in raw and "judges" in raw:
+        raise InputError(p, "judges", "[judge] and [[judges]]", "the config gives both a single judge and an ensemble",
+                         "keep one: [judge] for one judge, or [[judges]] tables (each with a unique name)")
     try:
         cfg = RunConfig.model_validate(raw)
     except ValidationError as e:
@@ -331,6 +360,10 @@ def _check_run(cfg: RunConfig, p: Path) -> None:
             raise InputError(p, f"candidates[{i}].name", c.name, f"duplicate candidate name {c.name!r}",
                              "give every candidate a unique name")
         seen.add(c.name)
+    names = [j.name for j in cfg.judges or []]
+    for i, n in enumerate(names):
+        if n in names[:i]:
+            raise InputError(p, f"judges[{i}].name", n, f"duplicate judge name {n!r}", "give every judge a unique name")
     if cfg.dialogue.turns > 1:
         for i, c in enumerate(cfg.candidates):
             if c.responses is not None:

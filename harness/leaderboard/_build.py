@@ -74,8 +74,10 @@ from harness.stats import (
     bradley_terry_batch,
     cluster_bootstrap,
     head_to_heads,
+    judge_ids,
     length_bias,
     length_bias_coefficient,
+    main_judge,
     mcnemar_test,
     online_elo,
     pairwise_win_rates,
@@ -151,6 +153,9 @@ class Leaderboard:
     mean 1) in the judge-aware Bradley-Terry fit (:mod:`harness.leaderboard._ensemble`)."""
     ensemble_ranking: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ENSEMBLE_RANKING_COLUMNS)))
     """Per criterion and candidate: the ranking of the judge-aware fit (each judge weighted by its reliability)."""
+    judge_win_rates: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Per judge, criterion and candidate when the verdicts hold several judges: each judge's own win rates (the
+    main ``table`` is the first judge's; ``settings`` ``main_judge``)."""
     clinician_corrected: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=list(CLINICIAN_CORRECTED_COLUMNS)))
     """Prediction-powered win rates and Bradley-Terry per criterion and candidate from ``tables/clinician_labels``;
@@ -413,7 +418,14 @@ def build_leaderboard(
     seed = int(rng) if isinstance(rng, int | np.integer) and not isinstance(rng, bool) else None
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
-    h2h = head_to_heads(verdicts)
+    all_verdicts = verdicts
+    all_h2h = head_to_heads(verdicts)  # every judge: ensemble, variance and bias tables
+    main, judges = main_judge(verdicts)
+    if len(judges) > 1:  # the main tables: the first judge's verdicts (docs/statistics.md, judge ensembles)
+        verdicts = verdicts[judge_ids(verdicts) == main]
+        h2h = all_h2h[all_h2h["judge"] == main].reset_index(drop=True)
+    else:
+        h2h = all_h2h
     judged, pooled = _criteria(h2h)
     criteria = judged + ([POOLED] if pooled else [])
     candidates = sorted(set(h2h["candidate_a"]) | set(h2h["candidate_b"]))
@@ -473,9 +485,10 @@ def build_leaderboard(
                                  alpha=alpha)
     pairwise = pairwise_win_rates(h2h, level=level)
 
-    bias = position_bias(verdicts, h2h)
-    coef = length_bias_coefficient(h2h).rename(columns={"n": "n_length"})
-    bias = bias.merge(coef, on="criterion", how="left")
+    bias = position_bias(all_verdicts, all_h2h)  # per judge and criterion
+    coef = pd.concat([length_bias_coefficient(part).assign(judge=j)
+                      for j, part in all_h2h.groupby("judge", sort=True)], ignore_index=True)
+    bias = bias.merge(coef.rename(columns={"n": "n_length"}), on=["judge", "criterion"], how="left")
     length = length_bias(h2h)
 
     breakdown, persona_score = _persona_tables(h2h, personas, level)
@@ -514,23 +527,38 @@ def build_leaderboard(
         "n_unscored_head_to_heads": int((h2h["outcome"] == "unscored").sum()),
         "n_scenarios": len(scenarios),
         "n_candidates": len(candidates),
-        "judges": ", ".join(sorted(h2h["judge"].unique())),
+        "judges": ", ".join(judges),
         "rank": "simultaneous rank bands (bootstrap max-t over all pairs, Mogstad et al. 2024): every true "
                 "rank lies in its band at once with probability >= level",
         "min_candidate_share": min_candidate_share,
     }
+    if len(judges) > 1:  # several judges: whose verdicts the main tables are
+        settings["main_judge"] = main
     settings_df = pd.DataFrame({"key": list(settings), "value": [str(v) for v in settings.values()]})
     injection = injection_table(verdicts, dialogues)
-    variance = variance_table(h2h, min_candidate_share=min_candidate_share)
+    variance = variance_table(all_h2h, min_candidate_share=min_candidate_share)
     corrected = (clinician_corrected(h2h, clinician_labels, level=level, rng=seed if seed is not None else 0)
                  if clinician_labels is not None and not clinician_labels.empty
                  else pd.DataFrame(columns=list(CLINICIAN_CORRECTED_COLUMNS)))
     reliability = rerun_reliability(h2h, level=level)
-    judge_reliability, ensemble_ranking = ensemble_tables(h2h)
+    judge_reliability, ensemble_ranking = ensemble_tables(all_h2h)
+    judge_win_rates = _judge_win_rates(all_h2h, judges, level)
     return Leaderboard(table, pairwise, significance, bias, length, breakdown, persona_score, pareto, gate,
                        injection, settings_df, variance=variance, reliability=reliability,
                        judge_reliability=judge_reliability, ensemble_ranking=ensemble_ranking,
-                       clinician_corrected=corrected)
+                       judge_win_rates=judge_win_rates, clinician_corrected=corrected)
+
+
+JUDGE_WIN_RATE_COLUMNS: tuple[str, ...] = ("judge", "criterion", "candidate", "win_rate", "wilson_low", "wilson_high",
+                                           "win_rate_half", "n", "n_unscored")
+
+
+def _judge_win_rates(h2h: pd.DataFrame, judges: list[str], level: float) -> pd.DataFrame:
+    """Per judge (several judges only), criterion and candidate: the judge's own paper win rates."""
+    if len(judges) < 2:
+        return pd.DataFrame(columns=list(JUDGE_WIN_RATE_COLUMNS))
+    parts = [average_win_rates(h2h[h2h["judge"] == j], level=level).assign(judge=j) for j in judges]
+    return pd.concat(parts, ignore_index=True)[list(JUDGE_WIN_RATE_COLUMNS)]
 
 
 def _persona_tables(

@@ -26,6 +26,10 @@ def format_leaderboard(lb: Leaderboard) -> str:
                  f"intervals in tables/table.csv); Elo = online Elo; n = scored "
                  f"head-to-heads; bootstrap: {settings.get('n_boot', '?')} resamples of scenarios, "
                  f"seed {settings.get('seed', '?')}")
+    if "main_judge" in settings:
+        lines.append(f"  judges: {settings['judges']}; these tables are the first judge's alone "
+                     f"({settings['main_judge']}); each judge's win rates, their agreement and the ensemble "
+                     "ranking follow below")
     below = set(lb.table.loc[lb.table["absolute_safety"] == "below_min_safe_rate", "candidate"].astype(str)) \
         if "absolute_safety" in lb.table.columns else set()
     width = max([len("candidate")] + [len(str(c)) + (2 if c in below else 0) for c in lb.table["candidate"]])

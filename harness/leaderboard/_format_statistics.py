@@ -104,6 +104,12 @@ def _ensemble_lines(lb: Leaderboard) -> list[str]:
         order = ", ".join(f"{r.rank}. {r.candidate} ({r.bt_elo_ensemble:.0f})" for r in ranking.itertuples())
         lines.append(f"  {criterion}: {judges}")
         lines.append(f"    ranking: {order}")
+    if not lb.judge_win_rates.empty:
+        lines.append("Win% per judge (the paper's win rate, each judge's own verdicts)")
+        for criterion, part in lb.judge_win_rates.groupby("criterion", sort=False):
+            for judge, rows in part.groupby("judge", sort=False):
+                cells = ", ".join(f"{r.candidate} {fmt_pct(r.win_rate).strip()}%" for r in rows.itertuples(index=False))
+                lines.append(f"  {criterion} / {judge}: {cells}")
     return lines
 
 

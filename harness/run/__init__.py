@@ -56,8 +56,10 @@ from harness.run._schedule import (
 from harness.run._stage1 import stage1, stage1_logs
 from harness.run._stage2 import (
     PairTasks,
+    judge_folder,
     judge_units,
     stage2,
+    stage2_judges,
     stage2_logs,
     stage2_workers,
     write_stage2_index,
@@ -98,6 +100,7 @@ __all__ = [
     "eval_options",
     "finished",
     "inspect_batch_judge",
+    "judge_folder",
     "judge_units",
     "kendall_tau",
     "p_wrong",
@@ -114,6 +117,7 @@ __all__ = [
     "stage1",
     "stage1_logs",
     "stage2",
+    "stage2_judges",
     "stage2_logs",
     "stage2_seconds",
     "stage2_workers",

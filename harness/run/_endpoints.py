@@ -65,8 +65,8 @@ def model_specs(cfg: RunConfig) -> list[tuple[str, ModelSpec]]:
     """(config field, spec) of every model the run calls: model candidates, an LLM judge, a multi-turn patient."""
     specs: list[tuple[str, ModelSpec]] = [(f"candidates[{i}](name={c.name})", c.as_model())
                                           for i, c in enumerate(cfg.candidates) if c.model]
-    if cfg.judge.kind != "rm":
-        specs.append(("judge", cfg.judge))
+    specs += [("judge" if name is None else f"judges[{i}](name={name})", j)
+              for i, (name, j) in enumerate(cfg.judge_specs()) if j.kind != "rm"]
     if cfg.patient is not None and cfg.dialogue.turns > 1:
         specs.append(("patient", cfg.patient))
     return specs

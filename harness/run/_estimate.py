@@ -249,6 +249,21 @@ def estimate(plan: RunPlan, reply_fraction: float = REPLY_FRACTION,
     return _with_done(plan, stage1, judge)
 
 
+def judge_estimates(plan: RunPlan, reply_fraction: float = REPLY_FRACTION, first: RoleCalls | None = None,
+                    granularity: str | None = None) -> list[tuple[str | None, RunPlan, RoleCalls | None]]:
+    """(name, plan, calls) of every judge (`[[judges]]` in order, or the single `[judge]` with name None); `first`:
+    the first judge's calls when already estimated. Each row's role names its judge in an ensemble."""
+    out: list[tuple[str | None, RunPlan, RoleCalls | None]] = []
+    for i, (name, _) in enumerate(plan.cfg.judge_specs()):
+        jplan = plan.for_judge(name)
+        calls = first if i == 0 and first is not None and granularity is None else \
+            estimate(jplan, reply_fraction, granularity)[1]
+        if calls is not None and name is not None:
+            calls = replace(calls, role=f"judge {name}")
+        out.append((name, jplan, calls))
+    return out
+
+
 def _usd(price: ModelPrice | None, tokens_in: float, tokens_out: float, batch: bool) -> float | None:
     return price.cost(tokens_in, tokens_out, batch) if price is not None else None
 
@@ -267,7 +282,8 @@ def cost_lines(plan: RunPlan, reply_fraction: float = REPLY_FRACTION) -> list[st
     bound) and dollars, then per-criterion vs all-criteria judging and online vs batch."""
     pricing = plan.cfg.pricing
     stage1, judge = estimate(plan, reply_fraction)
-    rows = stage1 + ([judge] if judge is not None else [])
+    judges = [j for _, _, j in judge_estimates(plan, reply_fraction, judge) if j is not None]
+    rows = stage1 + judges
     lines = [f"tokens (estimated: {CHARS_PER_TOKEN:g} characters per token, replies at {reply_fraction:g} x max_tokens "
              f"(--reply-fraction), judge verdicts {JUDGE_VERDICT_TOKENS} tokens per criterion; upper bound: every "
              "reply at max_tokens):"]
@@ -291,11 +307,13 @@ def cost_lines(plan: RunPlan, reply_fraction: float = REPLY_FRACTION) -> list[st
                  f"or cache), {sum(r.input_tokens for r in new):,.0f} + {sum(r.output_tokens for r in new):,.0f} "
                  f"tokens: {_total(new, pricing, None)}")
     if judge is not None and plan.cfg.judge.kind == "llm":
-        lines.append("judging, whole run (stage 1 as configured): calls, input + output tokens, cost online / batch:")
+        first = " (the first judge's granularity; the other judges as configured)" if len(judges) > 1 else ""
+        lines.append(f"judging, whole run (stage 1 as configured){first}: calls, input + output tokens, cost online "
+                     "/ batch:")
         for gran in ("per_criterion", "all"):
             _, jg = estimate(plan, reply_fraction, gran)
             assert jg is not None
-            both = stage1 + [jg]
+            both = stage1 + [jg] + judges[1:]
             mark = "  (configured)" if gran == plan.cfg.judge.granularity else ""
             lines.append(f"  {gran:<13}  {jg.calls:>10,} judge calls  {jg.input_tokens:>15,.0f} + "
                          f"{jg.output_tokens:>13,.0f} tok  online {_total(both, pricing, False)}  batch "
@@ -315,13 +333,22 @@ def dry_run(plan: RunPlan, workers: int = 1, latency: float = 1.0, reply_fractio
     patient_calls = sum(r.calls for r in stage1 if r.role == "patient")
     model_cands = sum(1 for c in cfg.candidates if c.model)
     patient_first = model_cands * dialogues * (turns - 1)
-    judged = len(_comparisons(plan))
     pairs = comb(len(cfg.candidates), 2)
-    judge_calls = judge.calls if judge is not None else 0
-    per_sample = judge_calls // (pairs * judged) if judge_calls else 0
-    stage2 = (f"stage 2: {pairs} pairs x {judged} comparisons x {per_sample} calls: <= {judge_calls} judge calls"
-              if cfg.judge.kind != "rm" else
-              f"stage 2: {pairs} pairs x {judged} comparisons scored by reward heads locally: 0 model calls")
+    judge_calls = 0
+    parts: list[str] = []
+    for name, jplan, jcalls in judge_estimates(plan, reply_fraction, judge):  # an ensemble: every judge, every pair
+        judged = len(_comparisons(jplan))
+        n = jcalls.calls if jcalls is not None else 0
+        per_sample = n // (pairs * judged) if n else 0
+        judge_calls += n
+        who = "" if name is None else f" (judge {name})"
+        parts.append(f"stage 2{who}: {pairs} pairs x {judged} comparisons x {per_sample} calls: <= {n} judge calls"
+                     if jplan.cfg.judge.kind != "rm" else
+                     f"stage 2{who}: {pairs} pairs x {judged} comparisons scored by reward heads locally: "
+                     "0 model calls")
+    if len(parts) > 1:
+        parts.append(f"stage 2, all {len(parts)} judges: <= {judge_calls} judge calls")
+    stage2 = "\n".join(parts)
     conns = cfg.run.max_connections
     # stage 1: every candidate and the (shared) patient have their own connections; a dialogue's turns are sequential
     t1 = max(dialogues * turns, patient_first) * latency / conns + (2 * turns - 1) * latency if cand_calls else 0.0

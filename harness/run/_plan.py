@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,8 @@ Pair = tuple[str, str]
 Units = Mapping[Pair, Sequence[str] | None]
 """What to judge: pair -> its sample ids (None: all of the pair's samples, as the whole task)."""
 IndexEntry = dict[str, str]
-"""One line of `stage2/index.json`: `candidate_a`, `candidate_b` and `log` (relative to `stage2/`)."""
+"""One line of `stage2/index.json`: `candidate_a`, `candidate_b` and `log` (relative to `stage2/`), and `judge` (its
+name) when the run has `[[judges]]`."""
 
 
 class StageError(RuntimeError):
@@ -74,6 +75,13 @@ class RunPlan:
         """A candidate's imported-responses file, relative to the config's folder unless absolute."""
         assert c.responses is not None
         return rel_to(self.config_path, c.responses)
+
+    def for_judge(self, name: str | None) -> RunPlan:
+        """This plan with `[judge]` set to the `[[judges]]` entry `name` (None: the plan itself, the single judge)."""
+        if name is None:
+            return self
+        spec = dict(self.cfg.judge_specs())[name]
+        return replace(self, cfg=self.cfg.model_copy(update={"judge": spec}))
 
     def heads(self) -> str:
         """The reward heads as the judge tasks take them: `builtin`, or the folder relative to the config's."""
@@ -113,10 +121,11 @@ def plan_run(config_path: str | Path) -> RunPlan:
     for c in cfg.candidates:
         if c.responses is not None:
             load_responses(plan.responses_path(c), [s.id for s in scenarios], all_ids)
-    if cfg.judge.kind == "rm":
-        from scorers import load_reward_judge
+    for name, judge in cfg.judge_specs():
+        if judge.kind == "rm":
+            from scorers import load_reward_judge
 
-        load_reward_judge(plan.heads(), criteria)
+            load_reward_judge(plan.for_judge(name).heads(), criteria)
     from harness.run._safety import check_safety  # [safety] / [gate] min_safe_rate (docs/safety.md)
 
     check_safety(plan)

@@ -129,7 +129,7 @@ def write_stage2_index(run_dir: Path, entries: list[IndexEntry]) -> list[Path]:
     """Write `stage2/index.json` (the current stage-2 logs, whatever the mode; atomic); returns the log paths."""
     out_dir = run_dir / "stage2"
     for e in entries:
-        if set(e) != {"candidate_a", "candidate_b", "log"} or Path(e["log"]).is_absolute():
+        if set(e) - {"judge"} != {"candidate_a", "candidate_b", "log"} or Path(e["log"]).is_absolute():
             raise ValueError(f"not a stage-2 index entry: {e}")
     atomic_write_text(out_dir / "index.json", json.dumps(entries, indent=2, sort_keys=True))
     return [out_dir / e["log"] for e in entries]
@@ -160,20 +160,28 @@ def stage2(plan: RunPlan, display: str | None = None, schedule: str = "all", bud
     if missing:
         raise InputError(plan.config_path, "candidates", missing[0], "candidate has no stage-1 dialogues",
                          "run `theraeval stage1` (or `theraeval run`) first")
-    if schedule == "adaptive" and cfg.judge.kind == "rm":
-        raise InputError(plan.config_path, "judge.kind", "rm", "adaptive scheduling saves judge calls, and reward "
-                         "heads make none", "drop --schedule adaptive, or use an LLM judge")
+    judges = cfg.judge_specs()
+    for i, (name, j) in enumerate(judges):
+        if schedule == "adaptive" and j.kind == "rm":
+            raise InputError(plan.config_path, "judge.kind" if name is None else f"judges[{i}](name={name}).kind",
+                             "rm", "adaptive scheduling saves judge calls, and reward heads make none",
+                             "drop --schedule adaptive, or use LLM judges only")
     workers = stage2_workers(plan, workers)
     write_inputs(plan)
     use_run_cache(plan.run_dir)
     out_dir = plan.run_dir / "stage2"
     names = [c.name for c in cfg.candidates]
-    tasks = PairTasks(plan)
-    if schedule == "adaptive":
-        entries = _adaptive(tasks, names, out_dir, workers, display, budget)
-    else:
-        entries = judge_units(tasks, {pair: None for pair in combinations(names, 2)}, out_dir, workers=workers,
-                              display=display)
+    entries: list[IndexEntry] = []
+    for name, _ in judges:  # an ensemble: every judge judges every comparison, in its own folder
+        folder = out_dir if name is None else out_dir / judge_folder(name)
+        label = "stage 2" if name is None else f"stage 2 (judge {name})"
+        tasks = PairTasks(plan.for_judge(name))
+        if schedule == "adaptive":
+            got = _adaptive(tasks, names, folder, out_dir, workers, display, budget)
+        else:
+            got = judge_units(tasks, {pair: None for pair in combinations(names, 2)}, folder, workers=workers,
+                              display=display, label=label)
+        entries += got if name is None else [{**e, "judge": name} for e in got]
     written = write_stage2_index(plan.run_dir, entries)
     from harness.run._safety import safety_stage  # absolute safety rubric, when configured (docs/safety.md)
 
@@ -181,9 +189,15 @@ def stage2(plan: RunPlan, display: str | None = None, schedule: str = "all", bud
     return written
 
 
-def _adaptive(tasks: PairTasks, names: list[str], out_dir: Path, workers: int, display: str | None,
+def judge_folder(name: str) -> str:
+    """The stage-2 folder of the `[[judges]]` entry `name`, under `stage2/` (a single `[judge]` writes `stage2/`)."""
+    return f"judge-{name}"
+
+
+def _adaptive(tasks: PairTasks, names: list[str], folder: Path, out_dir: Path, workers: int, display: str | None,
               budget: int | None) -> list[IndexEntry]:
-    """The adaptive schedule, each round judged by :func:`judge_units` in `stage2/adaptive/round-NNN-<hash>/`."""
+    """The adaptive schedule, each round judged by :func:`judge_units` in `<folder>/adaptive/round-NNN-<hash>/`
+    (`folder`: `stage2/`, or a judge's folder in it; `out_dir`: `stage2/`, which index paths are relative to)."""
     from harness.run._schedule import InspectBatchJudge, ScheduleConfig, adaptive_schedule, sample_ids
 
     entries: list[IndexEntry] = []
@@ -195,7 +209,7 @@ def _adaptive(tasks: PairTasks, names: list[str], out_dir: Path, workers: int, d
         entries.extend(got)
         return [((names.index(e["candidate_a"]), names.index(e["candidate_b"])), out_dir / e["log"]) for e in got]
 
-    judge = InspectBatchJudge(run_round, out_dir / "adaptive")
+    judge = InspectBatchJudge(run_round, folder / "adaptive")
     n_pairs = len(names) * (len(names) - 1) // 2
     samples = sample_ids(tasks.task(names[0], names[1]))
     result = adaptive_schedule(names, samples, judge, ScheduleConfig(batch_size=max(2 * n_pairs, 32), budget=budget,
@@ -205,9 +219,18 @@ def _adaptive(tasks: PairTasks, names: list[str], out_dir: Path, workers: int, d
     return entries
 
 
-def stage2_logs(run_dir: Path) -> list[Path]:
-    """The current stage-2 logs (from the stage index)."""
+def _stage2_index(run_dir: Path) -> list[IndexEntry]:
     index = run_dir / "stage2" / "index.json"
     if not index.is_file():
         raise InputError(index, "stage2", str(index), "no stage-2 results in this run", "run `theraeval stage2` first")
-    return [run_dir / "stage2" / x["log"] for x in json.loads(index.read_text())]
+    return list(json.loads(index.read_text()))
+
+
+def stage2_logs(run_dir: Path) -> list[Path]:
+    """The current stage-2 logs (from the stage index)."""
+    return [run_dir / "stage2" / x["log"] for x in _stage2_index(run_dir)]
+
+
+def stage2_judges(run_dir: Path) -> list[str]:
+    """The `[[judges]]` name of each of :func:`stage2_logs` (`""` for a single `[judge]`'s logs)."""
+    return [str(x.get("judge", "")) for x in _stage2_index(run_dir)]

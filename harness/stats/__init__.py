@@ -81,7 +81,7 @@ from harness.stats._ppi import (
 from harness.stats._rank_sets import RankSets, rank_sets_from_bootstrap, rank_sets_from_normal
 from harness.stats._reliability import RELIABILITY_COLUMNS, rerun_reliability
 from harness.stats._rubric_agreement import RUBRIC_AGREEMENT_COLUMNS, RubricAgreement, rubric_agreement
-from harness.stats._table import candidate_view, combine_orders, head_to_heads, majority_vote
+from harness.stats._table import candidate_view, combine_orders, head_to_heads, judge_ids, main_judge, majority_vote
 from harness.stats._text import WIN_RATE_HEADER, fmt_interval, fmt_num, fmt_pct, fmt_percent, format_win_rate
 from harness.stats._validate import RngLike
 from harness.stats._variance import (
@@ -168,6 +168,8 @@ __all__ = [
     "fmt_percent",
     "format_win_rate",
     "head_to_heads",
+    "judge_ids",
+    "main_judge",
     "item_failure_rates",
     "length_bias",
     "length_bias_coefficient",

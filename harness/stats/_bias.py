@@ -39,7 +39,7 @@ from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 
 from harness.stats._mcnemar import sign_test
-from harness.stats._table import candidate_view, head_to_heads
+from harness.stats._table import candidate_view, head_to_heads, judge_ids
 from harness.stats._validate import _validate_columns
 
 _SCORE = {"win": 1.0, "tie": 0.5, "loss": 0.0}
@@ -217,12 +217,7 @@ def position_bias(verdicts: pd.DataFrame, h2h: pd.DataFrame | None = None) -> pd
     """
     if h2h is None:
         h2h = head_to_heads(verdicts)
-    v = verdicts.copy()
-    for column in ("judge_model", "judge_kind", "judge_mode"):
-        if column not in v.columns:
-            v[column] = ""
-        v[column] = v[column].fillna("").astype(str)
-    v["judge"] = v["judge_model"] + "/" + v["judge_kind"] + "/" + v["judge_mode"]
+    v = verdicts.assign(judge=judge_ids(verdicts))
     label = v["judge_label"] if "judge_label" in v.columns else pd.Series("", index=v.index)
     v = v.assign(_unscored=(v["verdict"] == "unscored").astype(int), _la=(label == "A").astype(int),
                  _lb=(label == "B").astype(int))

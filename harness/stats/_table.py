@@ -30,13 +30,33 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 )
 """Columns :func:`head_to_heads` cannot do without; the others of the verdict table get defaults."""
 _OPTIONAL_DEFAULTS: dict[str, object] = {
-    "run": "", "judge_model": "", "judge_kind": "", "judge_mode": "", "criteria_hash": "",
+    "run": "", "judge_model": "", "judge_kind": "", "judge_mode": "", "judge_name": "", "criteria_hash": "",
     "persona_id": "", "scenario_risk": "none", "len_a": np.nan, "len_b": np.nan,
 }
 KEY_COLUMNS: tuple[str, ...] = (
     "run", "judge", "criteria_hash", "candidate_a", "candidate_b", "scenario_id", "persona_id", "criterion",
 )
-"""The columns that identify one head-to-head (``judge`` = ``judge_model/judge_kind/judge_mode``)."""
+"""The columns that identify one head-to-head (``judge``: see :func:`judge_ids`)."""
+
+
+def judge_ids(verdicts: pd.DataFrame) -> pd.Series:
+    """The judge of each verdict row: its ``judge_name`` (a ``[[judges]]`` entry) when set, else
+    ``judge_model/judge_kind/judge_mode`` (a single ``[judge]``; missing columns count as empty)."""
+    def col(name: str) -> pd.Series:
+        if name not in verdicts.columns:
+            return pd.Series("", index=verdicts.index, dtype=object)
+        return verdicts[name].fillna("").astype(str)
+
+    name = col("judge_name")
+    return name.where(name != "", col("judge_model") + "/" + col("judge_kind") + "/" + col("judge_mode"))
+
+
+def main_judge(verdicts: pd.DataFrame) -> tuple[str, list[str]]:
+    """``(main, judges)``: every judge of the verdict table (:func:`judge_ids`) in order of first appearance (the
+    ``[[judges]]`` order: ``build_verdicts`` sorts by it) and the first of them, whose verdicts alone make a
+    leaderboard's main tables when there are several (judges are never pooled silently)."""
+    judges = list(dict.fromkeys(judge_ids(verdicts))) if len(verdicts) else [""]
+    return judges[0], judges
 
 
 def combine_orders(verdict_ab: str | None, verdict_ba: str | None) -> str:
@@ -109,7 +129,7 @@ def head_to_heads(verdicts: pd.DataFrame) -> pd.DataFrame:
     for column, default in _OPTIONAL_DEFAULTS.items():
         if column not in df.columns:
             df[column] = default
-    for column in ("run", "judge_model", "judge_kind", "judge_mode", "criteria_hash", "persona_id",
+    for column in ("run", "judge_model", "judge_kind", "judge_mode", "judge_name", "criteria_hash", "persona_id",
                    "candidate_a", "candidate_b", "scenario_id", "criterion", "scenario_risk"):
         df[column] = df[column].fillna("").astype(str)
     _validate_values(df["order"].unique(), "order", ORDERS)
@@ -120,7 +140,7 @@ def head_to_heads(verdicts: pd.DataFrame) -> pd.DataFrame:
     if same.any():
         raise ValueError(f"candidate_a equals candidate_b ({df.loc[same, 'candidate_a'].iloc[0]!r}) in "
                          f"{int(same.sum())} row(s); a candidate cannot be compared with itself")
-    df["judge"] = df["judge_model"] + "/" + df["judge_kind"] + "/" + df["judge_mode"]
+    df["judge"] = judge_ids(df)
     key = list(KEY_COLUMNS)
     dup = df.duplicated(key + ["order"])
     if dup.any():
@@ -161,9 +181,10 @@ def head_to_heads(verdicts: pd.DataFrame) -> pd.DataFrame:
     out["verdict_ab"] = out["verdict_ab"].astype(object).where(out["verdict_ab"].notna(), None)
     out["verdict_ba"] = out["verdict_ba"].astype(object).where(out["verdict_ba"].notna(), None)
     judges = out["judge"].unique()
-    if len(judges) > 1:
-        logger.warning("verdicts hold %d judges (%s); their head-to-heads are pooled (each counts once)",
-                       len(judges), ", ".join(map(str, judges)))
+    if len(judges) > 1:  # the leaderboard and summary select one (`main_judge`); other callers are told
+        logger.info("verdicts hold %d judges (%s); a statistic over all these head-to-heads pools them (each "
+                    "counts once): select one with harness.stats.main_judge unless that is meant",
+                    len(judges), ", ".join(map(str, judges)))
     return out.drop(columns="n_combined")
 
 

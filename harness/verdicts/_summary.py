@@ -11,7 +11,14 @@ from typing import Any
 import pandas as pd
 
 from harness.fidelity import format_fidelity
-from harness.stats import WIN_RATE_HEADER, average_win_rates, format_win_rate, head_to_heads
+from harness.stats import (
+    WIN_RATE_HEADER,
+    average_win_rates,
+    format_win_rate,
+    head_to_heads,
+    judge_ids,
+    main_judge,
+)
 
 
 def summary_table(verdicts: pd.DataFrame) -> pd.DataFrame:
@@ -59,6 +66,12 @@ def format_summary(verdicts: pd.DataFrame, judge_info: dict[str, Any] | None = N
     multi-turn runs, the simulated patient's fidelity by candidate, `fidelity_summary`)."""
     if verdicts.empty:
         return "No verdicts.\n"
+    main, judges = main_judge(verdicts)
+    ensemble = []
+    if len(judges) > 1:  # never pool judges: the first judge's tables, the rest in `theraeval leaderboard`
+        verdicts = verdicts[judge_ids(verdicts) == main]
+        ensemble = [f"judges: {', '.join(judges)}; the tables below are the first judge's ({main}); theraeval "
+                    "leaderboard shows each judge's win rates, their agreement and the ensemble ranking"]
     first = verdicts.iloc[0]
     h2h = head_to_heads(verdicts)
     calls = len(verdicts)
@@ -71,6 +84,7 @@ def format_summary(verdicts: pd.DataFrame, judge_info: dict[str, Any] | None = N
         "of head-to-heads",
         "win% = mean over opponents of wins / scored head-to-heads (ties count in the denominator, as in the "
         "paper); half% counts ties as half a win; 95% Wilson interval on pooled counts.",
+        *ensemble,
     ]
     if judge_info and judge_info.get("heldout_accuracy"):
         lines.append("reward heads: fitted on a project-written synthetic preference set; their accuracy on its test "

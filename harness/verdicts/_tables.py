@@ -17,21 +17,22 @@ from inspect_ai.log import EvalSample, read_eval_log, read_eval_log_samples
 from scorers import injection_metadata
 
 COLUMNS: tuple[str, ...] = (
-    "run", "judge_model", "judge_kind", "judge_mode", "criteria_set", "criteria_hash",
+    "run", "judge_model", "judge_kind", "judge_mode", "judge_name", "criteria_set", "criteria_hash",
     "candidate_a", "candidate_b", "scenario_id", "scenario_risk", "persona_id", "criterion", "order",
     "judge_label", "verdict", "unscored_reason", "judge_reason", "prob_a", "combined", "position_flip",
     "injection_a", "injection_b", "len_a", "len_b",
     "stage2_log", "stage2_sample",
 )
-"""Every column of verdicts.parquet, in order."""
+"""Every column of verdicts.parquet, in order (``judge_name``: the ``[[judges]]`` entry, ``""`` for ``[judge]``)."""
 
 REPORT_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in (
     "run", "prob_a", "len_a", "len_b", "stage2_log", "stage2_sample"))
 """The verdict columns the HTML report reads (the rest are for statistics and provenance)."""
 
 
-def verdict_rows(log_path: Path, run: str) -> list[dict[str, Any]]:
-    """Rows of one stage-2 log; every sample must have been scored (no silent drops)."""
+def verdict_rows(log_path: Path, run: str, judge_name: str = "") -> list[dict[str, Any]]:
+    """Rows of one stage-2 log (of the `[[judges]]` entry `judge_name`); every sample must have been scored (no
+    silent drops)."""
     header = read_eval_log(str(log_path), header_only=True)
     meta = header.eval.metadata or {}
     rows: list[dict[str, Any]] = []
@@ -51,6 +52,7 @@ def verdict_rows(log_path: Path, run: str) -> list[dict[str, Any]]:
                     "judge_model": sm["judge_model"],
                     "judge_kind": sm.get("judge_kind", "llm"),
                     "judge_mode": meta.get("judge_mode", "persona"),
+                    "judge_name": judge_name,
                     "criteria_set": sm["criteria_set"],
                     "criteria_hash": sm["criteria_hash"],
                     "candidate_a": md["candidate_a"],
@@ -77,17 +79,21 @@ def verdict_rows(log_path: Path, run: str) -> list[dict[str, Any]]:
     return rows
 
 
-def build_verdicts(logs: list[Path], run: str) -> pd.DataFrame:
-    """The verdict table of a run's stage-2 logs, sorted for stable output."""
-    rows = [r for p in logs for r in verdict_rows(p, run)]
+def build_verdicts(logs: list[Path], run: str, judges: Sequence[str] | None = None) -> pd.DataFrame:
+    """The verdict table of a run's stage-2 logs (`judges`: each log's `[[judges]]` name, from the stage index;
+    None: a single `[judge]`), sorted for stable output (judge names in the order given)."""
+    names = list(judges) if judges is not None else [""] * len(logs)
+    rows = [r for p, name in zip(logs, names, strict=True) for r in verdict_rows(p, run, name)]
     df = pd.DataFrame(rows, columns=list(COLUMNS))
     df = df.astype({"position_flip": bool, "injection_a": bool, "injection_b": bool, "len_a": "int64",
                     "len_b": "int64", "prob_a": "float64"})
     # criteria keep the criteria set's order (first appearance), everything else sorts by value
     rank = {c: i for i, c in enumerate(dict.fromkeys(df["criterion"]))}
     df = df.assign(_rank=df["criterion"].map(rank))
-    keys = ["candidate_a", "candidate_b", "scenario_id", "persona_id", "_rank", "order"]
-    return df.sort_values(keys, kind="stable").drop(columns="_rank").reset_index(drop=True)
+    jrank = {j: i for i, j in enumerate(dict.fromkeys(df["judge_name"]))}
+    df = df.assign(_judge=df["judge_name"].map(jrank))
+    keys = ["_judge", "candidate_a", "candidate_b", "scenario_id", "persona_id", "_rank", "order"]
+    return df.sort_values(keys, kind="stable").drop(columns=["_rank", "_judge"]).reset_index(drop=True)
 
 
 TRANSCRIPT_COLUMNS: tuple[str, ...] = ("candidate", "sample_id", "scenario_id", "persona_id", "turns",

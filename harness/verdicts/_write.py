@@ -11,7 +11,7 @@ import pandas as pd
 from inspect_ai.log import read_eval_log
 
 from harness.core import atomic_write_parquet, atomic_write_text
-from harness.run import stage1_logs, stage2_logs
+from harness.run import stage1_logs, stage2_judges, stage2_logs
 from harness.verdicts._fidelity import build_fidelity, fidelity_summary
 from harness.verdicts._safety import build_safety_tables, format_safety, gate_settings, write_safety
 from harness.verdicts._summary import format_summary
@@ -24,7 +24,7 @@ def write_verdicts(run_dir: Path) -> str:
     `judge.json` (reward heads), `safety.parquet` (with a safety stage), `usage.parquet` (tokens per role and model)
     and `summary.txt` from the current stage-1 and stage-2 logs; returns the summary text."""
     logs = stage2_logs(run_dir)
-    df = build_verdicts(logs, run_dir.name)
+    df = build_verdicts(logs, run_dir.name, stage2_judges(run_dir))
     atomic_write_parquet(df, run_dir / "verdicts.parquet")
     stage1 = read_stage1_samples(stage1_logs(run_dir))  # read once: transcripts and fidelity
     atomic_write_parquet(build_transcripts(stage1), run_dir / "transcripts.parquet")

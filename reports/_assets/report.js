@@ -227,6 +227,7 @@
     var crit = $("#tb-criterion").value, cand = $("#tb-candidate").value, risk = $("#tb-risk").value;
     var flips = $("#tb-flips").checked, unscored = $("#tb-unscored").checked;
     var cutOnly = $("#tb-cut") ? $("#tb-cut").checked : false;
+    var disagree = $("#tb-disagree") ? $("#tb-disagree").checked : false;
     var search = $("#tb-search").value.trim().toLowerCase();
     var c = crit === "" ? -1 : Number(crit), k = cand === "" ? -1 : Number(cand);
     var out = [];
@@ -237,6 +238,7 @@
       if (flips && (c >= 0 ? !hasBit(ix.flip[r], c) : ix.flip[r] === 0)) { continue; }
       if (unscored && (c >= 0 ? !hasBit(ix.uns[r], c) : ix.uns[r] === 0)) { continue; }
       if (cutOnly && !(ix.cut && ix.cut[r])) { continue; }
+      if (disagree && !(ix.dis && (c >= 0 ? hasBit(ix.dis[r], c) : ix.dis[r] !== 0))) { continue; }
       if (search && ix.scenarios[s].toLowerCase().indexOf(search) < 0) { continue; }
       out.push(r);
     }
@@ -422,7 +424,47 @@
     var wrap = node("div", null, "table-wrap");
     wrap.appendChild(table);
     card.appendChild(wrap);
+    if (ix.cmp) { card.appendChild(judgesTable(r, chunk, crit, nameA, nameB)); }
     return card;
+  }
+
+  // several judges: every judge's verdict (both orders combined) per criterion, side by side
+  function judgesTable(r, chunk, crit, nameA, nameB) {
+    var ix = TB.index;
+    if (!TB.siblings) {
+      TB.siblings = {};
+      for (var x = 0; x < ix.rows; x++) { (TB.siblings[ix.cmp[x]] = TB.siblings[ix.cmp[x]] || []).push(x); }
+    }
+    var rows = TB.siblings[ix.cmp[r]];
+    var byJudge = rows.map(function (x) {
+      var m = {};
+      (chunk.rows[String(x)] || []).forEach(function (e) { m[e[0]] = e[1]; });
+      return m;
+    });
+    var table = node("table", null, "verdicts judges");
+    var thead = node("thead"), tr = node("tr");
+    tr.appendChild(node("th", "criterion"));
+    rows.forEach(function (x) { tr.appendChild(node("th", "judge " + ix.judges[ix.j[x]])); });
+    thead.appendChild(tr);
+    table.appendChild(thead);
+    var tbody = node("tbody");
+    ix.criteria.forEach(function (name, c) {
+      if (crit !== "" && Number(crit) !== c) { return; }
+      var split = hasBit(ix.dis[r], c);
+      var row = node("tr", null, split ? "disagree" : "");
+      row.appendChild(node("th", ix.criterionNames[c] + (split ? " \u2260" : "")));
+      byJudge.forEach(function (m) {
+        var code = m[c];
+        row.appendChild(code === undefined ? node("td", "not judged", "muted")
+          : node("td", outcomeText(code, nameA, nameB), "combined combined-" + code));
+      });
+      tbody.appendChild(row);
+    });
+    table.appendChild(tbody);
+    var box = node("div", null, "table-wrap");
+    box.appendChild(node("h4", "Every judge's verdict (both orders combined)"));
+    box.appendChild(table);
+    return box;
   }
 
   function renderPage() {
@@ -497,7 +539,7 @@
         refilter();
       });
     });
-    ["#tb-criterion", "#tb-candidate", "#tb-risk", "#tb-flips", "#tb-unscored", "#tb-cut", "#tb-size"].forEach(function (sel) {
+    ["#tb-criterion", "#tb-candidate", "#tb-risk", "#tb-flips", "#tb-unscored", "#tb-cut", "#tb-disagree", "#tb-size"].forEach(function (sel) {
       var el = $(sel);
       if (el) { el.addEventListener("change", refilter); }
     });

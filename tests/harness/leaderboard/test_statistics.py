@@ -134,3 +134,23 @@ def test_two_judges_get_reliabilities_and_an_ensemble_ranking() -> None:
     assert rel["j1/llm/persona"] > 3 * rel["j2/llm/persona"]
     assert lb.ensemble_ranking.sort_values("rank")["candidate"].tolist() == ["X", "Y", "Z"]
     assert "Judge ensemble" in format_leaderboard(lb)
+
+
+def test_main_tables_are_the_first_judges_and_named_judges_of_one_model_stay_apart() -> None:
+    """Two [[judges]] of the same model (names "strict" then "lenient"): "strict" says X wins every head-to-head,
+    "lenient" says Y does. Pooled, X would win half; the main table is strict's alone (X: 100%), each judge's own
+    win rates are in judge_win_rates, and a single judge's leaderboard names no main judge."""
+    outcomes = {("r", "X", "Y", f"s{i}"): "A" for i in range(6)}
+    strict = _rows(outcomes).assign(judge_name="strict")
+    lenient = _rows({k: "B" for k in outcomes}).assign(judge_name="lenient")
+    lb = build_leaderboard(pd.concat([strict, lenient], ignore_index=True), n_boot=10, rng=0)
+    settings = dict(zip(lb.settings["key"], lb.settings["value"], strict=True))
+    assert settings["main_judge"] == "strict" and settings["judges"] == "strict, lenient"
+    x = lb.table[(lb.table.criterion == "empathy") & (lb.table.candidate == "X")].iloc[0]
+    assert x.win_rate == 1.0 and x.n == 6  # strict's 6 head-to-heads, not 12 pooled ones at 50%
+    own = lb.judge_win_rates.set_index(["judge", "candidate"])["win_rate"]
+    assert own[("strict", "X")] == 1.0 and own[("lenient", "X")] == 0.0
+    assert set(lb.bias["judge"]) == {"strict", "lenient"}
+    assert "these tables are the first judge's alone (strict)" in format_leaderboard(lb)
+    single = build_leaderboard(strict, n_boot=10, rng=0)
+    assert "main_judge" not in set(single.settings["key"]) and single.judge_win_rates.empty

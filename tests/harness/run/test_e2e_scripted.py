@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -23,6 +24,10 @@ def test_table_shape_and_length_judge_ranks_longer_first(tmp_path: Path) -> None
     assert set(df.order) == {"ab", "ba"}
     assert df.groupby(["candidate_a", "candidate_b", "scenario_id", "persona_id", "criterion"]).size().eq(2).all()
     assert (df.persona_id != "").all() and df.criteria_set.eq("therapeutic").all()
+    # one [judge]: no judge name, and the stage-2 layout of a single judge (logs in stage2/, no judge in the index)
+    assert (df.judge_name == "").all()
+    index = json.loads((tmp_path / "runs" / "t" / "stage2" / "index.json").read_text())
+    assert all(set(e) == {"candidate_a", "candidate_b", "log"} and "/" not in e["log"] for e in index)
     assert df.criteria_hash.nunique() == 1 and len(df.criteria_hash.iloc[0]) == 12
     assert not df.position_flip.any() and (df.unscored_reason == "").all()
     # the length-preferring judge must put the longest candidate first, the shortest last, on every criterion
