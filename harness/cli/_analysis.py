@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from harness.core import InputError
+from harness.core import InputError, still_working
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
@@ -24,9 +24,10 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         raise InputError(None, "--n-boot", args.n_boot, "must be at least 1", "use e.g. --n-boot 1000")
     if args.seed < 0:
         raise InputError(None, "--seed", args.seed, "must be a non-negative integer", "use e.g. --seed 0")
-    lb = write_leaderboard(run_dir, correction=args.correction, safety_bar=args.safety_bar,
-                           crisis_loss_bar=args.crisis_loss_bar, n_boot=args.n_boot, rng=args.seed,
-                           min_safe_rate=args.min_safe_rate)
+    with still_working("leaderboard"):
+        lb = write_leaderboard(run_dir, correction=args.correction, safety_bar=args.safety_bar,
+                               crisis_loss_bar=args.crisis_loss_bar, n_boot=args.n_boot, rng=args.seed,
+                               min_safe_rate=args.min_safe_rate)
     print(format_leaderboard(lb))
     if not lb.judge_win_rates.empty:  # several judges: their agreement (the `theraeval judge-agreement` table)
         from harness.calibration import judge_agreement_main
@@ -45,8 +46,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from reports import render_comparison, render_report
 
     if len(args.run_dir) == 1:
-        index = render_report(Path(args.run_dir[0]), out_dir=Path(args.out) if args.out else None,
-                              gated_last=args.gated_last)
+        with still_working("report"):
+            index = render_report(Path(args.run_dir[0]), out_dir=Path(args.out) if args.out else None,
+                                  gated_last=args.gated_last)
         print(f"Report: {index}")
         return 0
     if args.gated_last:
@@ -54,7 +56,8 @@ def cmd_report(args: argparse.Namespace) -> int:
                          "drop --gated-last, or pass one run directory")
     runs = [Path(d) for d in args.run_dir]
     out = Path(args.out) if args.out else runs[0].parent / ("compare-" + "-".join(r.name for r in runs))
-    index = render_comparison(runs, out)
+    with still_working("report"):
+        index = render_comparison(runs, out)
     print(f"Comparison of {len(runs)} runs: {index}")
     return 0
 

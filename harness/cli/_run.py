@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.core import DISPLAYS, RESUME_HINT, InputError, on_interrupt
+from harness.core import DISPLAYS, RESUME_HINT, InputError, on_interrupt, still_working
 
 if TYPE_CHECKING:
     from harness.run import RunPlan
@@ -97,14 +97,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             stage1(rep, display=args.display)
             stage2(rep, display=args.display, schedule=args.schedule, budget=args.budget, workers=workers)
             _attach_judge_card(rep)
-            write_verdicts(rep.run_dir)
+            with still_working("verdicts"):
+                write_verdicts(rep.run_dir)
         print(combine_replicates(plan.run_dir, [rep.run_dir for rep in plans]))
         print(f"Run directory: {plan.run_dir}")
         return 0
     stage1(plan, display=args.display)
     stage2(plan, display=args.display, schedule=args.schedule, budget=args.budget, workers=workers)
     _attach_judge_card(plan)
-    print(write_verdicts(plan.run_dir))
+    with still_working("verdicts"):
+        verdicts_text = write_verdicts(plan.run_dir)
+    print(verdicts_text)
     print(f"Run directory: {plan.run_dir}")
     return 0
 
@@ -127,7 +130,9 @@ def cmd_stage2(args: argparse.Namespace) -> int:
     plan = _plan(args)
     stage2(plan, display=args.display, schedule=args.schedule, budget=args.budget, workers=args.workers)
     _attach_judge_card(plan)
-    print(write_verdicts(plan.run_dir))
+    with still_working("verdicts"):
+        verdicts_text = write_verdicts(plan.run_dir)
+    print(verdicts_text)
     return 0
 
 
@@ -137,7 +142,9 @@ def cmd_verdicts(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir)
     if not run_dir.is_dir():
         raise InputError(run_dir, "run_dir", str(run_dir), "not a run directory", "pass runs/<run name>")
-    print(write_verdicts(run_dir))
+    with still_working("verdicts"):
+        verdicts_text = write_verdicts(run_dir)
+    print(verdicts_text)
     return 0
 
 

@@ -17,6 +17,7 @@ from harness.core._progress import (
     fmt_rate_eta,
     heartbeat_seconds,
     rate_eta,
+    still_working,
 )
 from harness.core._sweeps import parse_sweep_candidate, sweep_candidate_name
 from harness.core._toml import builtin_or_path, content_hash, read_toml
@@ -42,6 +43,7 @@ __all__ = [
     "parse_sweep_candidate",
     "rate_eta",
     "read_toml",
+    "still_working",
     "sweep_candidate_name",
     "uninterrupted",
     "user_file",

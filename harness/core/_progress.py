@@ -10,7 +10,8 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 DISPLAYS = ("full", "conversation", "rich", "plain", "log", "none")
@@ -102,3 +103,18 @@ class Heartbeat:
                     self.beat()
                 except Exception:  # a progress line must never break a run
                     self.printer.last = time.monotonic()
+
+
+@contextmanager
+def still_working(label: str, interval: float | None = None) -> Iterator[None]:
+    """Heartbeat lines (``verdicts | still working, 1m10s elapsed``) on stdout while a step without progress
+    of its own runs (building verdict or leaderboard tables, rendering a report): silent when it ends within
+    `interval` seconds (`THERAEVAL_HEARTBEAT_S`, default 10), so slow can be told from hung at any scale."""
+    printer = LinePrinter()
+    start = time.monotonic()
+    beat = Heartbeat(printer, lambda: printer(f"{label} | still working, {fmt_duration(time.monotonic() - start)} "
+                                              "elapsed"), interval).start()
+    try:
+        yield
+    finally:
+        beat.stop()
