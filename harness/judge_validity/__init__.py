@@ -31,6 +31,7 @@ from harness.judge_validity._build import (
     train_epitome_judge,
 )
 from harness.judge_validity._card import (
+    BUNDLED_CARD,
     CARD_NAME,
     attach_judge_card,
     build_card,
@@ -112,6 +113,7 @@ __all__ = [
     "bag_of_words_verdicts",
     "build_card",
     "build_evidence_judge",
+    "BUNDLED_CARD",
     "card_key",
     "credit",
     "csv_set",

@@ -18,6 +18,7 @@ from typing import Any
 
 from harness.core import atomic_write_text
 from harness.judge_validity._validate import BEATS, NOT_BETTER, NOT_VALIDATED
+from harness.reward_heads import BUNDLED_HEADS
 
 CARD_NAME = "judge_card.json"
 CARD_FORMAT = "theraeval-judge-card"
@@ -82,13 +83,23 @@ def write_card(card: dict[str, Any], run_dir: Path, home: Path | None = None) ->
     return paths
 
 
+BUNDLED_CARD = BUNDLED_HEADS / CARD_NAME
+"""The bundled judge's card, as measured for the quickstart's judge spec (`[judge] kind = "rm"`, clinical mode,
+the bundled heads) on EPITOME and held-out AnnoMI sessions (benchmarks/README.md; figures only, no data). Rebuilt
+with `theraeval judges validate quickstart epitome:<dir> annomi:<csv> --card` whenever the bundled heads change:
+its key holds the heads' file hashes, so a stale card is never attached."""
+
+
 def find_judge_card(spec_hash: str, home: Path) -> dict[str, Any] | None:
-    """The stored card of a judge spec (`home`/judge_cards/<spec_hash>.json), or None."""
-    p = card_store(home) / f"{spec_hash}.json"
-    if not p.is_file():
-        return None
-    card: dict[str, Any] = json.loads(p.read_text(encoding="utf-8"))
-    return card if card.get("format") == CARD_FORMAT else None
+    """The stored card of a judge spec (`home`/judge_cards/<spec_hash>.json), else the bundled judge's card when
+    it was measured for this very key (:data:`BUNDLED_CARD`), or None."""
+    for p in (card_store(home) / f"{spec_hash}.json", BUNDLED_CARD):
+        if not p.is_file():
+            continue
+        card: dict[str, Any] = json.loads(p.read_text(encoding="utf-8"))
+        if card.get("format") == CARD_FORMAT and card.get("judge", {}).get("spec_hash") == spec_hash:
+            return card
+    return None
 
 
 def attach_judge_card(run_dir: Path, spec_hash: str, home: Path) -> dict[str, Any] | None:
