@@ -15,6 +15,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 #: the ``shared`` folder beside the repo root (``/work/shared`` when the repo is ``/work/main``)
 SHARED = Path(os.environ.get("THERAEVAL_SHARED") or REPO.parent / "shared").resolve()
+#: the real human-labelled sets in it: EPITOME's folder of CSVs and AnnoMI's full CSV
+EPITOME = SHARED / "data" / "epitome"
+ANNOMI = SHARED / "data" / "annomi" / "AnnoMI-full.csv"
 
 
 def requires_shared(subpath: str) -> pytest.MarkDecorator:

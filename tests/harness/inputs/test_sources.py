@@ -9,9 +9,7 @@ import pytest
 from harness.cli import main
 from harness.core import InputError
 from harness.inputs import epitome_split, load_personas_file, resolve_scenarios
-from tests.support import REPO, SHARED, requires_shared
-
-EPITOME = SHARED / "data" / "epitome"
+from tests.support import EPITOME, REPO, requires_shared
 
 
 def test_hf_dataset_folder(tmp_path: Path) -> None:

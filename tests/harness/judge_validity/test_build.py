@@ -27,10 +27,7 @@ from harness.judge_validity import (
 )
 from harness.reward_heads import BUNDLED_HEADS, LinearHead, RewardHeads, default_criteria
 from scorers import reward_judge_info
-from tests.support import SHARED, requires_shared
-
-EPITOME = SHARED / "data" / "epitome"
-ANNOMI = SHARED / "data" / "annomi" / "AnnoMI-full.csv"
+from tests.support import ANNOMI, EPITOME, requires_shared
 
 # Hand-written (context, better, worse) cases: a reflective or exploring reply vs a dismissive one.
 CASES = [

@@ -14,10 +14,7 @@ from harness.judge_validity import (
     trivial_verdicts,
     validate,
 )
-from tests.support import SHARED, requires_shared
-
-EPITOME = SHARED / "data" / "epitome"
-ANNOMI = SHARED / "data" / "annomi" / "AnnoMI-full.csv"
+from tests.support import ANNOMI, EPITOME, requires_shared
 
 
 @requires_shared("data/epitome")
