@@ -20,7 +20,7 @@ from harness.core._progress import (
     still_working,
 )
 from harness.core._sweeps import parse_sweep_candidate, sweep_candidate_name
-from harness.core._toml import builtin_or_path, content_hash, read_toml
+from harness.core._toml import builtin_or_path, content_hash, dump_toml, read_toml
 
 __all__ = [
     "DISPLAYS",
@@ -34,6 +34,7 @@ __all__ = [
     "atomic_write_text",
     "builtin_or_path",
     "content_hash",
+    "dump_toml",
     "fmt_duration",
     "fmt_rate_eta",
     "heartbeat_seconds",

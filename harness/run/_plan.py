@@ -19,7 +19,7 @@ from typing import Any
 
 from inspect_ai.log import EvalLog
 
-from harness.core import InputError, atomic_write_text
+from harness.core import InputError, atomic_write_text, dump_toml, read_toml
 from harness.inputs import (
     CandidateSpec,
     CriteriaSet,
@@ -189,7 +189,45 @@ def write_inputs(plan: RunPlan) -> None:
     inputs = plan.run_dir / "inputs"
     atomic_write_text(inputs / "scenarios.jsonl", contents["scenarios"])
     atomic_write_text(inputs / "personas.jsonl", contents["personas"])
-    atomic_write_text(inputs / "config.toml", plan.config_path.read_text(encoding="utf-8"))
+    atomic_write_text(inputs / "config.as-written.toml", plan.config_path.read_text(encoding="utf-8"))
+    atomic_write_text(inputs / "config.toml", portable_config(plan))
+
+
+PATH_FIELDS: dict[str, tuple[str, ...]] = {"data": ("scenarios", "personas", "criteria"), "judge": ("heads",),
+                                           "safety": ("rubric",), "candidates": ("responses", "from"),
+                                           "judges": ("heads",)}
+"""Config fields that may hold a path relative to the config's folder (a table's, or each array item's)."""
+
+
+def portable_config(plan: RunPlan) -> str:
+    """The run's config as TOML whose relative paths are made absolute (`run.output_dir` too), so the snapshot
+    `<run>/inputs/config.toml` means the same files when it is read back from the run directory (preference
+    collection, the leaderboard's gate, the cost table). A value is rewritten only where it names a file or
+    folder that exists beside the config: builtin names stay as they are. Comments are not kept; the config as
+    written is beside it (`config.as-written.toml`). Falls back to the text as written if it cannot be re-emitted."""
+    raw = plan.config_path.read_text(encoding="utf-8")
+    data = read_toml(plan.config_path)
+    base = plan.config_path.parent
+
+    def absolute(v: Any) -> Any:
+        if not isinstance(v, str) or not v or Path(v).expanduser().is_absolute():
+            return v
+        p = base / Path(v).expanduser()
+        return str(p.resolve()) if p.exists() else v
+
+    for section, fields in PATH_FIELDS.items():
+        items = data.get(section)
+        for item in items if isinstance(items, list) else [items]:
+            if isinstance(item, dict):
+                for f in fields:
+                    if f in item:
+                        item[f] = absolute(item[f])
+    if isinstance(data.get("run"), dict):
+        data["run"]["output_dir"] = str(output_root(plan.config_path, data["run"].get("output_dir", "runs")))
+    try:
+        return dump_toml(data)
+    except ValueError:
+        return raw
 
 
 def _criteria_toml(cs: CriteriaSet) -> str:

@@ -7,7 +7,7 @@ calibration read only it. It is rebuilt from the stage-2 logs, never edited by h
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -113,20 +113,29 @@ def truncated_replies(sample: EvalSample) -> int:
                and e.output is not None and e.output.stop_reason in TRUNCATED_STOP_REASONS)
 
 
-def read_stage1_samples(stage1: dict[str, Path]) -> list[tuple[str, EvalSample]]:
-    """(candidate, sample) for every sample of the run's stage-1 logs (candidate name -> log), read once for the
-    transcripts and the fidelity tables."""
-    return [(candidate, s) for candidate, log in stage1.items()
-            for s in read_eval_log_samples(str(log), all_samples_required=False)]
+def iter_stage1_samples(stage1: dict[str, Path]) -> Iterator[tuple[str, EvalSample]]:
+    """(candidate, sample) for every sample of the run's stage-1 logs (candidate name -> log), streamed one sample
+    at a time: a caller keeps what it needs of each sample (its transcript row, its dialogue record) and lets the
+    sample, with its events, go (issue 18: no step holds every stage-1 sample in memory at once)."""
+    for candidate, log in stage1.items():
+        yield from ((candidate, s) for s in read_eval_log_samples(str(log), all_samples_required=False))
 
 
-def build_transcripts(samples: Sequence[tuple[str, EvalSample]]) -> pd.DataFrame:
-    """One row per candidate dialogue: `turns` is a JSON list of [role, text] (role patient | therapist)."""
+def transcript_row(candidate: str, s: EvalSample) -> dict[str, Any]:
+    """The transcripts-table row of one stage-1 sample (:data:`TRANSCRIPT_COLUMNS`)."""
     from tasks import transcript
 
-    rows = [{"candidate": candidate, "sample_id": str(s.id), "scenario_id": s.metadata["scenario_id"],
-             "persona_id": s.metadata.get("persona_id", ""), "turns": json.dumps(transcript(s)),
-             "truncated_turns": truncated_replies(s)}
-            for candidate, s in samples]
-    return pd.DataFrame(rows, columns=list(TRANSCRIPT_COLUMNS)).sort_values(["candidate", "sample_id"],
-                                                                            ignore_index=True)
+    return {"candidate": candidate, "sample_id": str(s.id), "scenario_id": s.metadata["scenario_id"],
+            "persona_id": s.metadata.get("persona_id", ""), "turns": json.dumps(transcript(s)),
+            "truncated_turns": truncated_replies(s)}
+
+
+def transcripts_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """The transcripts table of :func:`transcript_row` rows, sorted by candidate and sample id."""
+    return pd.DataFrame(list(rows), columns=list(TRANSCRIPT_COLUMNS)).sort_values(["candidate", "sample_id"],
+                                                                                  ignore_index=True)
+
+
+def build_transcripts(samples: Iterable[tuple[str, EvalSample]]) -> pd.DataFrame:
+    """One row per candidate dialogue: `turns` is a JSON list of [role, text] (role patient | therapist)."""
+    return transcripts_frame(transcript_row(candidate, s) for candidate, s in samples)

@@ -12,10 +12,10 @@ from inspect_ai.log import read_eval_log
 
 from harness.core import atomic_write_parquet, atomic_write_text
 from harness.run import stage1_logs, stage2_judges, stage2_logs
-from harness.verdicts._fidelity import build_fidelity, fidelity_summary
+from harness.verdicts._fidelity import dialogue_record, fidelity_from_records, fidelity_summary
 from harness.verdicts._safety import build_safety_tables, format_safety, gate_settings, write_safety
 from harness.verdicts._summary import format_summary
-from harness.verdicts._tables import build_transcripts, build_verdicts, read_stage1_samples
+from harness.verdicts._tables import build_verdicts, iter_stage1_samples, transcript_row, transcripts_frame
 from harness.verdicts._usage import cost_table, format_cost, run_usage, snapshot_config
 
 
@@ -26,9 +26,12 @@ def write_verdicts(run_dir: Path) -> str:
     logs = stage2_logs(run_dir)
     df = build_verdicts(logs, run_dir.name, stage2_judges(run_dir))
     atomic_write_parquet(df, run_dir / "verdicts.parquet")
-    stage1 = read_stage1_samples(stage1_logs(run_dir))  # read once: transcripts and fidelity
-    atomic_write_parquet(build_transcripts(stage1), run_dir / "transcripts.parquet")
-    fidelity = build_fidelity(stage1)
+    rows, records = [], []
+    for candidate, sample in iter_stage1_samples(stage1_logs(run_dir)):  # one pass; each sample's events let go
+        rows.append(transcript_row(candidate, sample))
+        records.append(dialogue_record(candidate, sample))
+    atomic_write_parquet(transcripts_frame(rows), run_dir / "transcripts.parquet")
+    fidelity = fidelity_from_records(records)
     atomic_write_parquet(fidelity, run_dir / "fidelity.parquet")
     card_path = run_dir / "judge_card.json"  # written by `theraeval judges validate --card`
     card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.is_file() else None
