@@ -86,7 +86,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not 0 < args.reply_fraction <= 1:
             raise InputError(None, "--reply-fraction", args.reply_fraction, "must be in (0, 1]",
                              "e.g. --reply-fraction 0.5 (typical replies at half of max_tokens)")
-        print(dry_run(plan, workers, args.assume_latency, args.reply_fraction), end="")
+        if args.replicates == 1:
+            print(dry_run(plan, workers, args.assume_latency, args.reply_fraction), end="")
+            return 0
+        from harness.run import replicate_plans
+
+        reps = replicate_plans(plan, args.replicates)  # each replicate has its own seeds and cache: estimated alone
+        print(f"--replicates {args.replicates}: {args.replicates} runs with new simulator and judge seeds, each "
+              "estimated below against its own cache (the whole run is their sum)")
+        for rep in reps:
+            print(f"\nreplicate {rep.cfg.run.name}:")
+            text = dry_run(rep, workers, args.assume_latency, args.reply_fraction)
+            print("".join(f"  {line}\n" for line in text.splitlines()), end="")
         return 0
     if args.replicates != 1:  # K runs with new simulator and judge seeds, combined (docs/statistics.md)
         from harness.run import replicate_plans

@@ -72,3 +72,17 @@ def test_dry_run_subtracts_the_calls_a_run_already_answered(tmp_path: Path,
     assert judge is not None and judge.calls == 72 and judge.new().calls == 72 // 3
     assert "a re-run would make 24 new calls (48 answered" in out
     assert "per_criterion" in out and "online $" in out and "batch $" in out
+
+
+def test_dry_run_with_replicates_estimates_each_replicate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _config(tmp_path, SCENARIOS[:2])
+    assert main(["run", str(cfg), "--display", "none"]) == 0  # the main run's cache answers none of the replicates'
+    capsys.readouterr()
+    assert main(["run", str(cfg), "--dry-run", "--replicates", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "\n--replicates 2: 2 runs" in out  # after the "Run directory:" line
+    assert "\nreplicate c-rep0:\n" in out and "\nreplicate c-rep1:\n" in out
+    # each replicate: 3 pairs x 2 scenarios x 2 personas x 2 criteria x 2 orders = 48 judge calls, none cached yet
+    assert out.count("<= 48 judge calls") == 2
+    # new seeds, new cache: nothing of the main run's 48 answered calls is subtracted from either replicate
+    assert out.count("a re-run would make 48 new calls (0 answered") == 2
