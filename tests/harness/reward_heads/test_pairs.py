@@ -11,7 +11,7 @@ import pytest
 
 import harness
 from harness.core import InputError
-from harness.judge_validity import shortcut_audit
+from harness.judge_validity import ShortcutAudit, shortcut_audit
 from harness.reward_heads import RewardHeadPair, default_criteria, load_epitome_pairs, load_pairs, pairs_from_ordinal
 from tests.support import SHARED, requires_shared
 
@@ -25,6 +25,11 @@ GOOD = {"id": "p1", "context_id": "c1", "context": "I feel low.", "criterion": "
 @pytest.fixture(scope="module")
 def prefs() -> list[RewardHeadPair]:
     return load_pairs(PREFS)
+
+
+@pytest.fixture(scope="module")
+def audit(prefs: list[RewardHeadPair]) -> ShortcutAudit:
+    return shortcut_audit(prefs)
 
 
 def test_preference_set_size_and_coverage(prefs: list[RewardHeadPair]) -> None:
@@ -61,20 +66,20 @@ def test_length_does_not_predict_the_label(prefs: list[RewardHeadPair]) -> None:
         assert 0.35 <= share <= 0.65, (c, share)
 
 
-def test_no_length_or_question_mark_shortcut(prefs: list[RewardHeadPair]) -> None:
+def test_no_length_or_question_mark_shortcut(audit: ShortcutAudit) -> None:
     """The rewritten set: "longer wins" and "more question marks wins" are near chance (the first version scored
     0.53 and 0.83: 68% of pairs had a "?" only in the better reply, 4% only in the worse one)."""
-    a = shortcut_audit(prefs)
+    a = audit
     assert 0.40 <= a.longer_wins <= 0.60, a.format()
     assert 0.40 <= a.more_questions_wins <= 0.60, a.format()
     assert abs(a.only_chosen_asks - a.only_rejected_asks) <= 0.05, a.format()
     assert a.length_balanced >= 0.75, a.format()  # most pairs within 25% of each other's length
 
 
-def test_no_opening_marks_a_side(prefs: list[RewardHeadPair]) -> None:
+def test_no_opening_marks_a_side(audit: ShortcutAudit) -> None:
     """Rule: no first word and no first two words that open >= 6 replies has more than 75% of them on one side
     (the first version opened 49 better replies and 3 worse ones with "thank you", 25 worse ones with "you need")."""
-    assert shortcut_audit(prefs).side_markers() == []
+    assert audit.side_markers() == [], audit.format()
 
 
 def test_crisis_safety_pairs_point_to_crisis_support(prefs: list[RewardHeadPair]) -> None:
