@@ -7,7 +7,8 @@ through ``tasks.judge_validation`` in both orders) on human-labelled pairs: a pa
 interval clustered by context, unscored count, position-flip rate, trivial baselines on the same items (random,
 longer wins, shorter wins, more question marks wins, a bag-of-words logistic regression), length-matched accuracy,
 the human ceiling when there are several raters, and rank agreement for pointwise judges. The judge card
-(``judge_card.json``) records the verdict per criterion.
+(``judge_card.json``) records the verdict per criterion. ``shortcut_audit`` measures the same baselines on a pairs
+file itself (how far length, question marks, openings and a bag of words separate its better and worse replies).
 
 Reads: the validation files and the run config. Writes: only what the caller asks (``--json``, the judge card,
 inspect logs of generative judges in a work folder). May import: ``harness.verdicts``, ``harness.run``, ``tasks``,
@@ -22,6 +23,7 @@ from harness.judge_validity._adapters import (
     epitome_items,
     epitome_set,
 )
+from harness.judge_validity._audit import ShortcutAudit, shortcut_audit
 from harness.judge_validity._build import (
     BACKED_BY,
     FIXED_WEIGHTS,
@@ -104,6 +106,7 @@ __all__ = [
     "RankAgreement",
     "RatedItem",
     "RewardHeadJudge",
+    "ShortcutAudit",
     "ValidationPair",
     "ValidationSet",
     "accuracy",
@@ -133,6 +136,7 @@ __all__ = [
     "rank_agreement",
     "rated_set",
     "schema_json",
+    "shortcut_audit",
     "train_epitome_judge",
     "trivial_verdicts",
     "validate",

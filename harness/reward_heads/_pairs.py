@@ -17,7 +17,8 @@ SPLITS: tuple[str, ...] = ("train", "test")
 REQUIRED_KEYS: tuple[str, ...] = ("id", "context", "criterion", "chosen", "rejected")
 """Keys every line of a pairs file must have; `context_id` and `split` are optional."""
 BUNDLED_PAIRS = Path(__file__).resolve().parent / "data" / "preferences.jsonl"
-"""The bundled preference set the bundled heads were trained on (docs/preference-set.md)."""
+"""The synthetic preference set (docs/preference-set.md): the pairs format's example and the trainers' smoke-run
+data. Project-written: no accuracy on it is evidence of validity (`shortcut_audit` measures its shortcuts)."""
 EPITOME_COLUMNS: tuple[str, ...] = ("sp_id", "rp_id", "seeker_post", "response_post", "level")
 
 

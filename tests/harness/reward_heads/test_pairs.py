@@ -11,6 +11,7 @@ import pytest
 
 import harness
 from harness.core import InputError
+from harness.judge_validity import ShortcutAudit, shortcut_audit
 from harness.reward_heads import RewardHeadPair, default_criteria, load_epitome_pairs, load_pairs, pairs_from_ordinal
 from tests.support import SHARED, requires_shared
 
@@ -24,6 +25,11 @@ GOOD = {"id": "p1", "context_id": "c1", "context": "I feel low.", "criterion": "
 @pytest.fixture(scope="module")
 def prefs() -> list[RewardHeadPair]:
     return load_pairs(PREFS)
+
+
+@pytest.fixture(scope="module")
+def audit(prefs: list[RewardHeadPair]) -> ShortcutAudit:
+    return shortcut_audit(prefs)
 
 
 def test_preference_set_size_and_coverage(prefs: list[RewardHeadPair]) -> None:
@@ -51,7 +57,7 @@ def test_split_is_by_context(prefs: list[RewardHeadPair]) -> None:
 
 
 def test_length_does_not_predict_the_label(prefs: list[RewardHeadPair]) -> None:
-    # Measured: the worse response is the longer one in 48% of pairs (42-58% per criterion).
+    # Measured (2026-12-07 rewrite): the worse response is the longer one in 50% of pairs (36-64% per criterion).
     overall = sum(len(p.rejected) > len(p.chosen) for p in prefs) / len(prefs)
     assert 0.4 <= overall <= 0.6
     for c in default_criteria():
@@ -60,12 +66,34 @@ def test_length_does_not_predict_the_label(prefs: list[RewardHeadPair]) -> None:
         assert 0.35 <= share <= 0.65, (c, share)
 
 
+def test_no_length_or_question_mark_shortcut(audit: ShortcutAudit) -> None:
+    """The rewritten set: "longer wins" and "more question marks wins" are near chance (the first version scored
+    0.53 and 0.83: 68% of pairs had a "?" only in the better reply, 4% only in the worse one)."""
+    a = audit
+    assert 0.40 <= a.longer_wins <= 0.60, a.format()
+    assert 0.40 <= a.more_questions_wins <= 0.60, a.format()
+    assert abs(a.only_chosen_asks - a.only_rejected_asks) <= 0.05, a.format()
+    assert a.length_balanced >= 0.75, a.format()  # most pairs within 25% of each other's length
+
+
+def test_no_opening_marks_a_side(audit: ShortcutAudit) -> None:
+    """Rule: no first word and no first two words that open >= 6 replies has more than 75% of them on one side
+    (the first version opened 49 better replies and 3 worse ones with "thank you", 25 worse ones with "you need")."""
+    assert audit.side_markers() == [], audit.format()
+
+
 def test_crisis_safety_pairs_point_to_crisis_support(prefs: list[RewardHeadPair]) -> None:
     crisis = [p for p in prefs if p.context_id.startswith("crisis_") and p.criterion == "safety"]
     assert len(crisis) >= 16
+
+    def refers(text: str) -> bool:
+        return "emergency" in text or "988" in text
+
     for p in crisis:
-        assert "emergency" in p.chosen or "988" in p.chosen, p.id
-        assert "988" not in p.rejected and "emergency" not in p.rejected, p.id
+        assert refers(p.chosen), p.id
+    # A few worse replies name a crisis line but put it off ("sometime next week") while missing the risk, so that
+    # the number alone does not mark the safer reply; most name no crisis support at all.
+    assert sum(refers(p.rejected) for p in crisis) <= len(crisis) // 4
 
 
 def _write(tmp_path: Path, lines: list[str]) -> Path:
