@@ -11,7 +11,6 @@ import pytest
 
 import harness
 from harness.core import InputError
-from harness.judge_validity import shortcut_audit
 from harness.reward_heads import (
     RewardHeadPair,
     RewardHeads,
@@ -120,23 +119,3 @@ def test_train_small_heads_on_the_real_encoder(tmp_path: Path) -> None:
     judge = RewardHeads.load(tmp_path / "heads")
     assert judge.manifest["encoder"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert judge.score("safety", ["hi"], ["hello"]).shape == (1,)
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "open finding (issue 14): on the rewritten set the MiniLM heads score 0.93 on the test split and a bag of words "
-    "0.92 (one model) / 0.98 (one per criterion), measured 2026-12-07, docs/preference-set.md; the better and worse "
-    "replies still differ in words a bag of words learns. Strict: passes (fails as XPASS) once a rewrite fixes it"))
-def test_bag_of_words_scores_clearly_below_the_heads_on_the_test_split(tmp_path: Path) -> None:
-    """The issue's check: MiniLM heads (train_heads, fitted on the train split) beat a bag-of-words logistic
-    regression (shortcut_audit: fitted on the same train split; the stronger of one model over all criteria and one
-    per criterion) by at least 10 points of pooled test-split accuracy. Embeds all 974 replies (about 1 min)."""
-    pairs = load_pairs(PREFS)
-    audit = shortcut_audit(pairs)
-    metrics = train_heads(pairs, tmp_path / "heads", seed=0)
-    n_test = sum(m.n_test for m in metrics.values())
-    heads = sum((m.test_accuracy or 0.0) * m.n_test for m in metrics.values()) / n_test
-    assert audit.bow_test is not None and audit.bow_test_per_criterion is not None
-    bow = max(audit.bow_test, audit.bow_test_per_criterion)
-    assert heads - bow >= 0.10, (f"heads {heads:.3f} vs bag of words {bow:.3f} on {n_test} test pairs (one model "
-                                 f"{audit.bow_test:.3f}, one per criterion {audit.bow_test_per_criterion:.3f})")
