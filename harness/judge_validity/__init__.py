@@ -29,6 +29,7 @@ from harness.judge_validity._build import (
     build_evidence_judge,
     held_out_for,
     train_epitome_judge,
+    train_finetuned_encoder,
 )
 from harness.judge_validity._card import (
     BUNDLED_CARD,
@@ -134,6 +135,7 @@ __all__ = [
     "rated_set",
     "schema_json",
     "train_epitome_judge",
+    "train_finetuned_encoder",
     "trivial_verdicts",
     "validate",
     "validate_criterion",

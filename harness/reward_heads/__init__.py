@@ -15,6 +15,8 @@ from harness.reward_heads._behaviour import (
     BEHAVIOURS,
     EVIDENCE_ENCODER,
     FEATURES,
+    FINETUNED_ENCODER,
+    FINETUNED_FEATURES,
     BehaviourClassifier,
     EvidenceEncoder,
     behaviour_of,
@@ -27,6 +29,14 @@ from harness.reward_heads._encoder import (
     PairEncoder,
     encoder_dir,
     get_encoder,
+)
+from harness.reward_heads._finetuned import (
+    ADAPTER_FILE,
+    TALK_TYPES,
+    FinetuneConfig,
+    FinetunedBehaviour,
+    TurnExample,
+    finetune_behaviour_encoder,
 )
 from harness.reward_heads._heads import (
     HeadMetrics,
@@ -45,19 +55,36 @@ from harness.reward_heads._pairs import (
     pairs_from_ordinal,
     save_pairs,
 )
-from harness.reward_heads._reward import BUNDLED_HEADS, RewardHeads, Verdict
+from harness.reward_heads._reward import (
+    BUILTIN_HEADS,
+    BUNDLED_HEADS,
+    FINETUNED_HEADS,
+    RewardHeads,
+    Verdict,
+    heads_folder,
+)
 
 __all__ = [
+    "ADAPTER_FILE",
+    "TALK_TYPES",
+    "FinetuneConfig",
+    "FinetunedBehaviour",
+    "TurnExample",
+    "finetune_behaviour_encoder",
     "BEHAVIOURS",
+    "BUILTIN_HEADS",
     "BUNDLED_HEADS",
     "BUNDLED_PAIRS",
     "EMBEDDING_DIM",
     "ENCODER_NAME",
     "EVIDENCE_ENCODER",
     "FEATURES",
+    "FINETUNED_ENCODER",
+    "FINETUNED_FEATURES",
     "BehaviourClassifier",
     "Embedder",
     "EvidenceEncoder",
+    "FINETUNED_HEADS",
     "HeadMetrics",
     "LinearHead",
     "PairEncoder",
@@ -70,6 +97,7 @@ __all__ = [
     "fit_behaviour_classifier",
     "fit_bradley_terry",
     "get_encoder",
+    "heads_folder",
     "load_epitome_pairs",
     "load_heads",
     "load_pairs",
