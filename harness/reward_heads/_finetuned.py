@@ -30,7 +30,7 @@ import numpy as np
 
 from harness.core import InputError
 from harness.reward_heads._behaviour import BEHAVIOURS
-from harness.reward_heads._encoder import encoder_dir
+from harness.reward_heads._encoder import encoder_dir, mean_pooled
 
 logger = logging.getLogger(__name__)
 
@@ -115,9 +115,7 @@ class _Model:
     def logits(self, contexts: Sequence[str], texts: Sequence[str]) -> tuple[Any, Any]:
         batch = self.tokenizer(list(contexts), list(texts), padding=True, truncation="longest_first",
                                max_length=self.cfg.max_length, return_tensors="pt")
-        hidden = self.encoder(**batch).last_hidden_state
-        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+        pooled = mean_pooled(self.encoder, batch)
         return self.behaviour_head(pooled), self.talk_head(pooled)
 
     def state(self) -> dict[str, Any]:
@@ -297,9 +295,7 @@ class FinetunedBehaviour:
                 idx = order[s:s + self.batch_size]
                 batch = self._tokenizer([contexts[i] for i in idx], [texts[i] for i in idx], padding=True,
                                         truncation="longest_first", max_length=self.max_length, return_tensors="pt")
-                hidden = self._model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+                pooled = mean_pooled(self._model, batch)
                 beh[idx] = torch.softmax(self._heads[0](pooled), -1).double().numpy()
                 talk[idx] = torch.softmax(self._heads[1](pooled), -1).double().numpy()
         return beh, talk
