@@ -3,9 +3,11 @@
 ``RewardHeads.load()`` reads the bundled default judge, ``harness/reward_heads/data/evidence_judge/``: the evidence
 encoder (``EvidenceEncoder``: sentence-level empathy evidence written from published definitions, and a therapist
 behaviour classifier trained on AnnoMI) with heads set from definitions or fitted on AnnoMI (built by
-``scripts/train_judge.py``; docs/judge-validity.md). ``train_heads`` fits MiniLM heads (a frozen sentence encoder)
-from a pairs file or from ordinal labels (``pairs_from_ordinal``, ``load_epitome_pairs``); the synthetic
-preference set (docs/preference-set.md) is such a file and no longer trains the default judge.
+``scripts/train_judge.py``; docs/judge-validity.md). ``heads_folder("builtin-finetuned")`` is its opt-in variant
+whose behaviour features come from a LoRA-fine-tuned MiniLM cross-encoder (``FinetunedBehaviour``, trained by
+``finetune_behaviour_encoder``; ``scripts/train_judge.py --finetune``). ``train_heads`` fits MiniLM heads (a
+frozen sentence encoder) from a pairs file or from ordinal labels (``pairs_from_ordinal``, ``load_epitome_pairs``);
+the synthetic preference set (docs/preference-set.md) is such a file and no longer trains the default judge.
 
 Reads: pairs JSONL / EPITOME CSV, head folders. Writes: head folders (``train_heads``). May import:
 ``harness.core``, ``harness.inputs``, ``harness.stats``.
