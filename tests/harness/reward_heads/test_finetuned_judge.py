@@ -4,17 +4,22 @@ every network connection blocked, and it catches a wrong verdict on hand-written
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from safetensors.numpy import save_file
 
+from harness.core import InputError
 from harness.judge_validity import card_key, find_judge_card
 from harness.reward_heads import (
     ADAPTER_FILE,
     FINETUNED_ENCODER,
     FINETUNED_HEADS,
+    FinetunedBehaviour,
     RewardHeads,
     heads_folder,
     load_heads,
@@ -75,3 +80,18 @@ def test_loading_and_judging_make_no_network_request(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1] == "A"
     assert _attempts(tmp_path) == []
+
+
+def test_a_bad_adapter_file_is_a_clear_error(tmp_path: Path) -> None:
+    junk = tmp_path / ADAPTER_FILE
+    junk.write_bytes(b"not a safetensors file")
+    with pytest.raises(InputError, match="not a fine-tuned behaviour encoder file"):
+        FinetunedBehaviour(junk)
+    shipped = json.loads((FINETUNED_HEADS / "heads.json").read_text())["finetuned_encoder"]
+    record = {"config": shipped["config"], "base": {"sha256": "0" * 64}, "behaviours": shipped["behaviours"]}
+    other = tmp_path / "other.safetensors"  # adapters trained on another base model
+    save_file({"x": np.zeros(1, dtype=np.float32)}, str(other), metadata={"theraeval": json.dumps(record)})
+    with pytest.raises(InputError, match="not the ones the adapter was trained on"):
+        FinetunedBehaviour(other)
+    with pytest.raises(InputError, match="not found"):
+        FinetunedBehaviour(tmp_path / "missing.safetensors")
