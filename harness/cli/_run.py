@@ -53,10 +53,9 @@ def _attach_judge_card(plan: RunPlan) -> None:
 
     heads = None
     if plan.cfg.judge.kind == "rm":
-        from harness.reward_heads import BUNDLED_HEADS, load_heads
+        from harness.reward_heads import heads_folder, load_heads
 
-        folder = plan.heads()
-        heads = load_heads(BUNDLED_HEADS if folder == "builtin" else folder)[1]
+        heads = load_heads(heads_folder(plan.heads()))[1]
     attach_judge_card(plan.run_dir, card_key(plan.cfg.judge.spec_hash(), heads), theraeval_home())
 
 

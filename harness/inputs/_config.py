@@ -114,7 +114,8 @@ class JudgeSpec(ModelSpec):
     """Do not judge comparisons whose simulated patient broke role and was flagged or stopped
     (`[patient] on_role_break`): they are unscored with reason `role_flagged`. Default: judged, and marked."""
     heads: str = "builtin"
-    """Reward heads for kind = "rm": `builtin` (MiniLM + heads trained on the bundled preference set) or a folder."""
+    """Reward heads for kind = "rm": `builtin` (the bundled evidence judge), `builtin-finetuned` (the same with a
+    LoRA-fine-tuned MiniLM cross-encoder for the behaviour features; needs torch) or a folder."""
     model: str = BUILTIN_SMOLLM2
     mode: Literal["persona", "clinical"] = "persona"
     granularity: Literal["per_criterion", "all"] = "per_criterion"

@@ -31,6 +31,7 @@ from harness.judge_validity._build import (
     build_evidence_judge,
     held_out_for,
     train_epitome_judge,
+    train_finetuned_encoder,
 )
 from harness.judge_validity._card import (
     BUNDLED_CARD,
@@ -138,6 +139,7 @@ __all__ = [
     "schema_json",
     "shortcut_audit",
     "train_epitome_judge",
+    "train_finetuned_encoder",
     "trivial_verdicts",
     "validate",
     "validate_criterion",

@@ -109,9 +109,12 @@ def _weights(names: Sequence[str], spec: _W) -> np.ndarray:
 
 
 def _diffs(enc: Any, pairs: Sequence[ValidationPair]) -> np.ndarray:
-    """embed(better) - embed(worse) per pair."""
-    fa = enc.embed([p.context for p in pairs], [p.response_a for p in pairs])
-    fb = enc.embed([p.context_of_b for p in pairs], [p.response_b for p in pairs])
+    """embed(better) - embed(worse) per pair (each distinct (context, response) embedded once)."""
+    keys = list(dict.fromkeys([(p.context, p.response_a) for p in pairs] + [(p.context_of_b, p.response_b)
+                                                                           for p in pairs]))
+    rows = dict(zip(keys, enc.embed([c for c, _ in keys], [r for _, r in keys]) if keys else [], strict=True))
+    fa = np.array([rows[(p.context, p.response_a)] for p in pairs]).reshape(len(pairs), -1)
+    fb = np.array([rows[(p.context_of_b, p.response_b)] for p in pairs]).reshape(len(pairs), -1)
     sign = np.array([1.0 if p.label == "A" else -1.0 for p in pairs])[:, None]
     return np.asarray((fa - fb) * sign)
 
@@ -122,13 +125,19 @@ def _accuracy(margins: np.ndarray) -> float | None:
     return float(((margins > 0) + 0.5 * (margins == 0)).mean())
 
 
-def build_evidence_judge(annomi_csv: str | Path, out: Path, *, l2: float = 0.01) -> dict[str, Any]:
-    """Train the behaviour classifier and the fitted heads on AnnoMI's training sessions; write the judge to `out`."""
+def build_evidence_judge(annomi_csv: str | Path, out: Path, *, l2: float = 0.01,
+                         finetuned: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Train the behaviour classifier and the fitted heads on AnnoMI's training sessions; write the judge to `out`.
+
+    `finetuned`: the record of :func:`train_finetuned_encoder`, whose adapter file is already in `out`: the judge
+    uses that cross-encoder's behaviour (and next-talk) features instead of a TF-IDF classifier, and the heads are
+    refitted on them exactly as for the default.
+    """
     from harness.reward_heads import (
+        ADAPTER_FILE,
         BEHAVIOURS,
-        EVIDENCE_ENCODER,
-        FEATURES,
         EvidenceEncoder,
+        FinetunedBehaviour,
         behaviour_of,
         fit_behaviour_classifier,
         fit_bradley_terry,
@@ -141,20 +150,27 @@ def build_evidence_judge(annomi_csv: str | Path, out: Path, *, l2: float = 0.01)
         rows = list(csv.DictReader(f))
     train_s, held_s = annomi_session_split(rows)
     tr, te = set(train_s), set(held_s)
-    ther = [r for r in rows if r["interlocutor"] == "therapist" and r["utterance_text"].strip()]
-    fit = [r for r in ther if r["transcript_id"] in tr]
-    test = [r for r in ther if r["transcript_id"] in te]
-    probe = fit_behaviour_classifier([r["utterance_text"] for r in fit], [behaviour_of(r) for r in fit])
-    pred = probe.predict_proba([r["utterance_text"] for r in test]).argmax(axis=1)
-    gold = [BEHAVIOURS.index(behaviour_of(r)) for r in test]
-    info = {"source": ANNOMI_SOURCE, "n_train": len(fit), "n_heldout": len(test),
-            "heldout_accuracy": float(np.mean(pred == np.array(gold))),
-            "heldout_majority": float(np.bincount(gold).max() / len(gold)),
-            "labels": list(BEHAVIOURS), "unit": "one therapist utterance (applied per sentence when judging)"}
-    clf = fit_behaviour_classifier([r["utterance_text"] for r in fit], [behaviour_of(r) for r in fit], info=info)
     out.mkdir(parents=True, exist_ok=True)
-    clf.save(out / CLASSIFIER_FILE)
-    enc = EvidenceEncoder(clf)
+    if finetuned is not None:
+        enc = EvidenceEncoder(FinetunedBehaviour(out / ADAPTER_FILE))
+        info = {k: v for k, v in finetuned.items() if k != "sessions"}
+        info["labels"] = list(BEHAVIOURS)
+        info["unit"] = ("behaviour: one (client turn, therapist utterance) pair, applied per sentence after the "
+                        "context when judging; next talk: the whole reply after the context")
+    else:
+        ther = [r for r in rows if r["interlocutor"] == "therapist" and r["utterance_text"].strip()]
+        fit = [r for r in ther if r["transcript_id"] in tr]
+        test = [r for r in ther if r["transcript_id"] in te]
+        probe = fit_behaviour_classifier([r["utterance_text"] for r in fit], [behaviour_of(r) for r in fit])
+        pred = probe.predict_proba([r["utterance_text"] for r in test]).argmax(axis=1)
+        gold = [BEHAVIOURS.index(behaviour_of(r)) for r in test]
+        info = {"source": ANNOMI_SOURCE, "n_train": len(fit), "n_heldout": len(test),
+                "heldout_accuracy": float(np.mean(pred == np.array(gold))),
+                "heldout_majority": float(np.bincount(gold).max() / len(gold)),
+                "labels": list(BEHAVIOURS), "unit": "one therapist utterance (applied per sentence when judging)"}
+        clf = fit_behaviour_classifier([r["utterance_text"] for r in fit], [behaviour_of(r) for r in fit], info=info)
+        clf.save(out / CLASSIFIER_FILE)
+        enc = EvidenceEncoder(clf)
     codes = annomi_set(p, per_session=40, criteria=tuple(ANNOMI_CODES), sessions=tr)
     held_codes = annomi_set(p, criteria=("overall", *ANNOMI_CODES), sessions=te, sessions_per_low=len(te))
     weights: dict[str, tuple[np.ndarray, float, dict[str, Any]]] = {}
@@ -162,7 +178,7 @@ def build_evidence_judge(annomi_csv: str | Path, out: Path, *, l2: float = 0.01)
                  "trust_rapport"):
         held = held_codes.of(crit)
         if crit in FIXED_WEIGHTS:
-            w, how, n_fit = _weights(FEATURES, FIXED_WEIGHTS[crit]), "fixed from definitions", 0
+            w, how, n_fit = _weights(enc.features, FIXED_WEIGHTS[crit]), "fixed from definitions", 0
         else:
             train_pairs = codes.of(crit)
             w, how, n_fit = fit_bradley_terry(_diffs(enc, train_pairs), l2), "Bradley-Terry on AnnoMI codes", \
@@ -170,15 +186,81 @@ def build_evidence_judge(annomi_csv: str | Path, out: Path, *, l2: float = 0.01)
         m = _diffs(enc, held) @ w if held else np.zeros(0)
         weights[crit] = (w, 0.0, {"weights": how, "n_fit_pairs": n_fit, "backed_by": BACKED_BY[crit],
                                   "heldout_n": len(held), "heldout_accuracy": _accuracy(m)})
-    return write_heads(out, weights, encoder={"name": EVIDENCE_ENCODER, "dim": len(FEATURES),
-                                              "features": list(FEATURES)},
+    return write_heads(out, weights, encoder={"name": enc.name, "dim": enc.dim, "features": list(enc.features)},
                        head={"type": "linear", "loss": "-log sigmoid(s(better) - s(worse)) + l2 * |w|^2 (fitted "
                              "heads)", "solver": "newton", "l2": l2, "bias": False},
                        extra={"tie_margin_rule": "0: a tie only when the two scores are equal",
                               "data": {"file": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
                                        "source": ANNOMI_SOURCE},
                               "annomi": {"train_sessions": train_s, "heldout_sessions": held_s},
-                              "behaviour_classifier": info})
+                              ("finetuned_encoder" if finetuned is not None else "behaviour_classifier"): info})
+
+
+VALID_FRACTION = 0.15
+"""Share of the training sessions (per MI-quality stratum, by sha256 of the id) whose therapist turns pick the
+fine-tuned encoder's epoch; they are still training sessions (the heads are fitted on them too)."""
+
+
+def annomi_turns(rows: Sequence[dict[str, str]], sessions: set[str]) -> list[Any]:
+    """AnnoMI therapist turns of `sessions` as :class:`~harness.reward_heads.TurnExample`: context = the client
+    utterance just before ("" after a therapist turn), the behaviour code, and the next client turn's talk type."""
+    from harness.reward_heads import TurnExample, behaviour_of
+
+    by_id: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        if r["transcript_id"] in sessions:
+            by_id.setdefault(r["transcript_id"], []).append(r)
+    out = []
+    for sid in sorted(by_id, key=_num):
+        rs = sorted(by_id[sid], key=lambda r: _num(r["utterance_id"]))
+        for i, r in enumerate(rs):
+            if r["interlocutor"] != "therapist" or not r["utterance_text"].strip():
+                continue
+            prev = rs[i - 1] if i > 0 and rs[i - 1]["interlocutor"] == "client" else None
+            nxt = rs[i + 1] if i + 1 < len(rs) and rs[i + 1]["interlocutor"] == "client" else None
+            out.append(TurnExample(prev["utterance_text"] if prev else "", r["utterance_text"], behaviour_of(r),
+                                   (nxt["client_talk_type"] or None) if nxt else None, sid))
+    return out
+
+
+def finetune_split(rows: Sequence[dict[str, str]]) -> tuple[list[str], list[str], list[str]]:
+    """(fine-tuning sessions, validation sessions, held-out sessions): the held-out sessions of
+    :func:`annomi_session_split`, and its training sessions split again (:data:`VALID_FRACTION` for validation)."""
+    train_s, held_s = annomi_session_split(rows)
+    keep = set(train_s)
+    fit_s, valid_s = annomi_session_split([r for r in rows if r["transcript_id"] in keep], VALID_FRACTION)
+    return fit_s, valid_s, held_s
+
+
+def train_finetuned_encoder(annomi_csv: str | Path, out_file: Path, *, cfg: Any = None, log: Any = print,
+                            trained: bool = False) -> dict[str, Any]:
+    """Fine-tune the behaviour cross-encoder (:func:`~harness.reward_heads.finetune_behaviour_encoder`) on the
+    therapist turns of AnnoMI's training sessions, picking the epoch on the validation sessions, and write it to
+    `out_file` (`trained`: it is already there; only measure it). The record adds the behaviour and next-talk
+    accuracy on the held-out sessions (measured after training; not used for any choice)."""
+    from harness.reward_heads import BEHAVIOURS, TALK_TYPES, FinetunedBehaviour, finetune_behaviour_encoder
+
+    p = Path(annomi_csv)
+    with p.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    fit_s, valid_s, held_s = finetune_split(rows)
+    if not trained:
+        finetune_behaviour_encoder(annomi_turns(rows, set(fit_s)), annomi_turns(rows, set(valid_s)), out_file,
+                                   cfg=cfg, log=log)
+    model = FinetunedBehaviour(out_file)
+    record = dict(model.record)
+    held = annomi_turns(rows, set(held_s))
+    beh, talk = model.predict([e.context for e in held], [e.text for e in held])
+    talked = [(t, e.next_talk) for t, e in zip(talk, held, strict=True) if e.next_talk]
+    gold = np.array([BEHAVIOURS.index(e.behaviour) for e in held])
+    record["heldout"] = {"n": len(held), "behaviour_accuracy": float(np.mean(beh.argmax(1) == gold)),
+                         "behaviour_majority": float(np.bincount(gold).max() / len(gold)),
+                         "talk_n": len(talked),
+                         "talk_accuracy": float(np.mean([TALK_TYPES[int(np.argmax(t))] == g for t, g in talked])),
+                         "talk_majority": max(sum(g == k for _, g in talked) for k in TALK_TYPES) / len(talked)}
+    record["sessions"] = {"fit": fit_s, "valid": valid_s}
+    record["source"] = ANNOMI_SOURCE
+    return record
 
 
 def _epitome_test(cluster: str) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 
 from harness.core import atomic_write_text
 from harness.judge_validity._validate import BEATS, NOT_BETTER, NOT_VALIDATED
-from harness.reward_heads import BUNDLED_HEADS
+from harness.reward_heads import BUILTIN_HEADS, BUNDLED_HEADS
 
 CARD_NAME = "judge_card.json"
 CARD_FORMAT = "theraeval-judge-card"
@@ -91,9 +91,11 @@ its key holds the heads' file hashes, so a stale card is never attached."""
 
 
 def find_judge_card(spec_hash: str, home: Path) -> dict[str, Any] | None:
-    """The stored card of a judge spec (`home`/judge_cards/<spec_hash>.json), else the bundled judge's card when
-    it was measured for this very key (:data:`BUNDLED_CARD`), or None."""
-    for p in (card_store(home) / f"{spec_hash}.json", BUNDLED_CARD):
+    """The stored card of a judge spec (`home`/judge_cards/<spec_hash>.json), else a bundled judge's card
+    (:data:`BUNDLED_CARD`, or the card beside another bundled judge's heads) when it was measured for this very
+    key, or None."""
+    for p in (card_store(home) / f"{spec_hash}.json", BUNDLED_CARD,
+              *(f / CARD_NAME for f in BUILTIN_HEADS.values() if f != BUNDLED_HEADS)):
         if not p.is_file():
             continue
         card: dict[str, Any] = json.loads(p.read_text(encoding="utf-8"))

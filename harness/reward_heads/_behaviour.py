@@ -129,17 +129,38 @@ FEATURES: tuple[str, ...] = (*EVIDENCE_FEATURES, *BEHAVIOURS)
 """The evidence encoder's feature order (what each head weight multiplies)."""
 
 
+FINETUNED_ENCODER = "theraeval/evidence-finetuned-v1"
+"""The encoder name of heads over the evidence features with the fine-tuned cross-encoder's behaviour features."""
+NEXT_TALK_FEATURES: tuple[str, ...] = ("next_change_talk", "next_sustain_talk")
+"""The fine-tuned encoder's probability that the client's next turn is change (sustain) talk after the reply."""
+FINETUNED_FEATURES: tuple[str, ...] = (*FEATURES, *NEXT_TALK_FEATURES)
+CONTEXT_WORDS = 64
+"""The cross-encoder reads the last this-many words of the context (the patient's words nearest the reply)."""
+
+
 class EvidenceEncoder:
-    """(context, response) -> :data:`FEATURES` (an :class:`~harness.reward_heads.Embedder`; deterministic)."""
+    """(context, response) -> :data:`FEATURES` (an :class:`~harness.reward_heads.Embedder`; deterministic).
 
-    name = EVIDENCE_ENCODER
-    dim = len(FEATURES)
+    With the TF-IDF :class:`BehaviourClassifier`, each sentence of the reply is classified alone. With the
+    fine-tuned cross-encoder (:class:`~harness.reward_heads.FinetunedBehaviour`), each sentence is classified after
+    the context's last :data:`CONTEXT_WORDS` words, and two features are added (:data:`FINETUNED_FEATURES`): the
+    probability that the client's next turn after the whole reply is change talk, and sustain talk.
+    """
 
-    def __init__(self, classifier: BehaviourClassifier) -> None:
+    def __init__(self, classifier: BehaviourClassifier | Any) -> None:
         self.classifier = classifier
+        self.finetuned = not isinstance(classifier, BehaviourClassifier)
+        self.name = FINETUNED_ENCODER if self.finetuned else EVIDENCE_ENCODER
+        self.features = FINETUNED_FEATURES if self.finetuned else FEATURES
+        self.dim = len(self.features)
 
     @classmethod
-    def load(cls, folder: str | Path) -> EvidenceEncoder:
+    def load(cls, folder: str | Path, *, finetuned: bool = False) -> EvidenceEncoder:
+        """The encoder of a judge folder: its TF-IDF classifier, or (`finetuned`) its fine-tuned cross-encoder."""
+        if finetuned:
+            from harness.reward_heads._finetuned import ADAPTER_FILE, load_finetuned
+
+            return cls(load_finetuned(Path(folder) / ADAPTER_FILE))
         return cls(BehaviourClassifier.load(Path(folder) / CLASSIFIER_FILE))
 
     def embed(self, contexts: Sequence[str], responses: Sequence[str]) -> np.ndarray:
@@ -150,11 +171,21 @@ class EvidenceEncoder:
         out = np.zeros((len(responses), self.dim), dtype=np.float64)
         if not responses:
             return out
-        out[:, :len(EVIDENCE_FEATURES)] = evidence_features(list(contexts), list(responses))
+        n_ev, n_beh = len(EVIDENCE_FEATURES), len(BEHAVIOURS)
+        out[:, :n_ev] = evidence_features(list(contexts), list(responses))
         split = [sentences(r) or [r] for r in responses]
-        probs = self.classifier.predict_proba([s for ss in split for s in ss])
+        if self.finetuned:
+            tails = [" ".join(c.split()[-CONTEXT_WORDS:]) for c in contexts]
+            sent_ctx = [tails[i] for i, ss in enumerate(split) for _ in ss]
+            clf: Any = self.classifier
+            probs, _ = clf.predict(sent_ctx, [s for ss in split for s in ss])
+            _, talk = clf.predict(tails, list(responses))
+            out[:, n_ev + n_beh] = talk[:, 0]  # change
+            out[:, n_ev + n_beh + 1] = talk[:, 2]  # sustain
+        else:
+            probs = self.classifier.predict_proba([s for ss in split for s in ss])
         start = 0
         for i, ss in enumerate(split):
-            out[i, len(EVIDENCE_FEATURES):] = np.minimum(probs[start:start + len(ss)].sum(axis=0), CAP)
+            out[i, n_ev:n_ev + n_beh] = np.minimum(probs[start:start + len(ss)].sum(axis=0), CAP)
             start += len(ss)
         return out

@@ -99,12 +99,16 @@ class PairEncoder:
                 batch = self._tokenizer([contexts[i] for i in idx], [responses[i] for i in idx], padding=True,
                                         truncation="longest_first", max_length=self.max_length,
                                         return_tensors="pt")
-                hidden = self._model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+                pooled = torch.nn.functional.normalize(mean_pooled(self._model, batch), p=2, dim=1)
                 out[idx] = pooled.float().cpu().numpy()
         return out
+
+
+def mean_pooled(model: Any, batch: Any) -> Any:
+    """The model's last hidden states averaged over the attention mask (sentence-transformers' mean pooling)."""
+    hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
 
 
 def get_encoder(batch_size: int = 32) -> PairEncoder:

@@ -11,13 +11,23 @@ from typing import Any, Literal
 import numpy as np
 
 from harness.core import InputError
-from harness.reward_heads._behaviour import EVIDENCE_ENCODER, EvidenceEncoder
+from harness.reward_heads._behaviour import EVIDENCE_ENCODER, FINETUNED_ENCODER, EvidenceEncoder
 from harness.reward_heads._encoder import ENCODER_NAME, Embedder, get_encoder
 from harness.reward_heads._heads import LinearHead, load_heads
 
 BUNDLED_HEADS = Path(__file__).resolve().parent / "data" / "evidence_judge"
 """The offline default judge: heads over the evidence encoder (definition-based empathy evidence and an
 AnnoMI-trained behaviour classifier), built by ``scripts/train_judge.py`` (docs/judge-validity.md)."""
+FINETUNED_HEADS = BUNDLED_HEADS.parent / "finetuned_judge"
+"""The opt-in variant: the same evidence features with the behaviour features of a LoRA-fine-tuned MiniLM
+cross-encoder (torch at judging time), built by ``scripts/train_judge.py --finetune``."""
+BUILTIN_HEADS: dict[str, Path] = {"builtin": BUNDLED_HEADS, "builtin-finetuned": FINETUNED_HEADS}
+"""`[judge] heads` names of the bundled judges and their folders."""
+
+
+def heads_folder(heads: str | Path) -> Path:
+    """The folder of `[judge] heads`: a bundled name (:data:`BUILTIN_HEADS`) or a path."""
+    return BUILTIN_HEADS[heads] if isinstance(heads, str) and heads in BUILTIN_HEADS else Path(heads)
 
 Verdict = Literal["A", "B", "tie"]
 CACHE_SIZE = 4096
@@ -50,8 +60,8 @@ class RewardHeads:
         """
         folder = BUNDLED_HEADS if path is None else Path(path)
         heads, manifest = load_heads(folder)
-        if encoder is None and manifest["encoder"]["name"] == EVIDENCE_ENCODER:
-            encoder = EvidenceEncoder.load(folder)
+        if encoder is None and manifest["encoder"]["name"] in (EVIDENCE_ENCODER, FINETUNED_ENCODER):
+            encoder = EvidenceEncoder.load(folder, finetuned=manifest["encoder"]["name"] == FINETUNED_ENCODER)
         if encoder is not None and encoder.name != manifest["encoder"]["name"]:
             raise InputError(path, "encoder.name", encoder.name,
                              f"the heads were trained with {manifest['encoder']['name']!r}",

@@ -84,9 +84,12 @@ class RunPlan:
         return replace(self, cfg=self.cfg.model_copy(update={"judge": spec}))
 
     def heads(self) -> str:
-        """The reward heads as the judge tasks take them: `builtin`, or the folder relative to the config's."""
+        """The reward heads as the judge tasks take them: a bundled name (`builtin`, `builtin-finetuned`), or the
+        folder relative to the config's."""
+        from harness.reward_heads import BUILTIN_HEADS
+
         heads = self.cfg.judge.heads
-        return "builtin" if heads == "builtin" else str(rel_to(self.config_path, heads))
+        return heads if heads in BUILTIN_HEADS else str(rel_to(self.config_path, heads))
 
 
 def _jsonl(items: list[Any]) -> str:
