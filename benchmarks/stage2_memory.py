@@ -101,7 +101,8 @@ def main() -> None:
             print(f"{got} verdicts ({n} comparisons, {calls} judge calls): " + ", ".join(
                 f"{s} {r['wall']:.1f} s / {r['rss_mib']:.0f} MiB" for s, r in steps.items()), flush=True)
     print()
-    print("| verdicts | judge calls | stage 1 wall / peak RSS | stage 2 wall / peak RSS | verdict tables wall / peak RSS |")
+    print("| verdicts | judge calls | stage 1 wall / peak RSS | stage 2 wall / peak RSS "
+          "| verdict tables wall / peak RSS |")
     print("|---|---|---|---|---|")
     for got, calls, steps in rows:
         print(f"| {got:,} | {calls:,} | " + " | ".join(
