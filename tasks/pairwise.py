@@ -131,6 +131,13 @@ def pairwise(
     single_turn = all(not s.metadata.get("persona_id") for s in sa.values())
     plan = (assign_personas(sorted({str(s.metadata["scenario_id"]) for s in sa.values()}), list(pers),
                             personas_per_scenario, seed) if single_turn and mode == "persona" else {})
+    prompts: dict[str, str] = {}
+
+    def judge_prompt(pid: str) -> str:  # once per persona, not per sample (a run has thousands of samples)
+        if pid not in prompts:
+            prompts[pid] = pers[pid].judge_prompt()
+        return prompts[pid]
+
     samples: list[Sample] = []
     for sid in sorted(sa):
         a, b = sa[sid], sb[sid]
@@ -145,7 +152,7 @@ def pairwise(
                 "scenario_id": scenario_id, "risk": a.metadata.get("risk", "none"), "persona_id": pid,
                 "candidate_a": name_a, "candidate_b": name_b, "transcript_a": ta, "transcript_b": tb,
                 "len_a": candidate_length(ta), "len_b": candidate_length(tb),
-                "judge_system": pers[pid].judge_prompt() if mode == "persona" else "",
+                "judge_system": judge_prompt(pid) if mode == "persona" else "",
                 "role_flagged_a": bool(a.metadata.get("role_flagged")),
                 "role_flagged_b": bool(b.metadata.get("role_flagged")),
             }

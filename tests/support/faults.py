@@ -30,7 +30,7 @@ STAGE2_SERVER_CALLS = EXPECTED_ROWS  # one judge call per (criterion, order)
 
 
 def fault_config(tmp: Path, *, name: str = "r", judge: str = "openai-api/fault/judge-longer", extra_run: str = "",
-                 extra_candidates: str = "") -> Path:
+                 extra_candidates: str = "", extra_judge: str = "") -> Path:
     """The reliability run: 2 turns, 3 candidates (2 on the fault server, `long` streamed; 1 scripted), the
     patient and the judge on the fault server, 3 scenarios x 1 persona x 2 criteria."""
     scen = tmp / "scenarios.jsonl"
@@ -55,6 +55,7 @@ on_role_break = "flag"       # one patient call per follow-up (the fault server'
 
 [judge]
 model = "{judge}"
+{extra_judge}
 
 [[candidates]]
 name = "short"
