@@ -213,15 +213,15 @@ def pairwise_judge(
         persona_mode = bool(md.get("judge_system"))
         system = md["judge_system"] if persona_mode else CLINICAL_SYSTEM
 
+        pairs = {o: render_pair(*((ta, tb) if o == "ab" else (tb, ta))) for o in orders}  # once per order
+
         async def one(order: str, crit: str) -> tuple[str, str, OrderResult]:
-            first, second = (ta, tb) if order == "ab" else (tb, ta)
-            prompt = per_criterion_prompt(render_pair(first, second), criteria.get(crit), persona_mode)
+            prompt = per_criterion_prompt(pairs[order], criteria.get(crit), persona_mode)
             raw, refusal = await _ask(judge, system, prompt, one_config, cache)
             return order, crit, _order_result(parse_verdict(raw), order, raw, refusal)
 
         async def every(order: str) -> list[tuple[str, str, OrderResult]]:
-            first, second = (ta, tb) if order == "ab" else (tb, ta)
-            prompt = all_criteria_prompt(render_pair(first, second), list(criteria.criteria), persona_mode)
+            prompt = all_criteria_prompt(pairs[order], list(criteria.criteria), persona_mode)
             raw, refusal = await _ask(judge, system, prompt, all_config, cache)
             parsed = parse_all_criteria(raw, ids)
             return [(order, c, _order_result(parsed[c], order, raw, refusal)) for c in ids]

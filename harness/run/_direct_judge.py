@@ -206,7 +206,8 @@ class DirectCallError(RuntimeError):
 class _LoopState:
     """What the calls of one event loop share: the HTTP session, the connection semaphore, the calls in flight."""
 
-    def __init__(self, connections: int, timeout: float) -> None:
+    def __init__(self, connections: int, timeout: float, journal: CallJournal) -> None:
+        self.journal = journal
         self.session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=connections), timeout=aiohttp.ClientTimeout(total=timeout))
         self.slots = asyncio.Semaphore(connections)
@@ -236,8 +237,6 @@ class DirectJudgeModel(RecordedModel):
         self._state: _LoopState | None = None
         self._params: dict[int, tuple[GenerateConfig, dict[str, Any], GenerateConfig]] = {}
         self._inspect_cache = False
-        self.requests = 0
-        """HTTP requests sent by this model in this process (attempts included)."""
 
     # -- per loop / per config set-up, once --------------------------------------------------------------------
     async def _loop_state(self, config: GenerateConfig) -> tuple[_LoopState, GenerateConfig, dict[str, Any]]:
@@ -245,12 +244,13 @@ class DirectJudgeModel(RecordedModel):
         loop = asyncio.get_running_loop()
         if self._state is None or self._loop is not loop:  # a new eval: its connections, its run's cache
             self._params.clear()
-            CallJournal.at(journal_dir()).refresh()  # answers other processes (workers, earlier runs) journalled
+            journal = CallJournal.at(journal_dir())  # this run's (the eval's cache folder is set before it starts)
+            journal.refresh()  # answers other processes (workers, earlier runs) journalled since the last look
             inspect_dir = cache_path(str(self))
             self._inspect_cache = inspect_dir.is_dir() and any(inspect_dir.iterdir())
             resolved, params, _ = self._resolved(config)
             connections = resolved.max_connections or self.api.max_connections()
-            self._loop, self._state = loop, _LoopState(connections, self._attempt_timeout(resolved))
+            self._loop, self._state = loop, _LoopState(connections, self._attempt_timeout(resolved), journal)
             await self._state.start()
         resolved, params, _ = self._resolved(config)
         return self._state, resolved, params
@@ -264,6 +264,8 @@ class DirectJudgeModel(RecordedModel):
                 resolved.max_tokens = self.api.max_tokens_for_config(resolved) or self.api.max_tokens()
             params = self._api.completion_params(resolved, tools=False)
             params.update(params.pop("extra_body", None) or {})  # as the openai SDK merges extra_body
+            if len(self._params) >= 256:  # a caller making a new config per call: keep the memo small
+                self._params.clear()
             got = self._params[id(config)] = (resolved, params, config)
         return got
 
@@ -286,9 +288,9 @@ class DirectJudgeModel(RecordedModel):
             return await super().generate(input, *args, **kwargs)  # inspect's path for anything else
         policy = cache if isinstance(cache, CachePolicy) else CachePolicy()
         state, resolved, params = await self._loop_state(config)
-        body = {**params, "messages": wire}
-        key = direct_key(self._api.base_url, body, policy)
-        journal = CallJournal.at(journal_dir())
+        data = request_body(params, wire)
+        key = direct_key(self._api.base_url, data, policy)
+        journal = state.journal
         answer = journal.get(key)
         if answer is None and self._inspect_cache:
             answer = await self._from_inspect_cache(messages, resolved, policy, key, journal)
@@ -303,7 +305,7 @@ class DirectJudgeModel(RecordedModel):
             # shielded: a sample cancelled (another of its calls failed) still completes and journals this call,
             # so its retry takes the answer from the journal instead of paying for it again
             with anyio.CancelScope(shield=True):
-                sent = await self._send(state, body, resolved)
+                sent = await self._send(state, data, resolved)
                 journal.append(key, sent)
             future.set_result(sent)
         except BaseException as ex:
@@ -320,11 +322,10 @@ class DirectJudgeModel(RecordedModel):
             record_and_check_model_usage(self, out.usage, role=self.role, output=out)
         return out
 
-    async def _send(self, state: _LoopState, body: dict[str, Any], config: GenerateConfig) -> dict[str, Any]:
-        """POST the chat completion, retrying as the module docstring says; the answer to journal."""
+    async def _send(self, state: _LoopState, data: bytes, config: GenerateConfig) -> dict[str, Any]:
+        """POST the chat completion (`data`: its JSON body), retrying as the module docstring says; the answer."""
         url = f"{str(self._api.base_url).rstrip('/')}/chat/completions"
         headers = {"Authorization": f"Bearer {self._api.api_key}", "Content-Type": "application/json"}
-        data = json.dumps(body, ensure_ascii=False).encode()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + config.timeout if config.timeout else None
         attempt = 0
@@ -332,7 +333,6 @@ class DirectJudgeModel(RecordedModel):
             attempt += 1
             try:
                 async with state.slots:
-                    self.requests += 1
                     async with state.session.post(url, data=data, headers=headers) as response:
                         status, raw, retry_after = response.status, await response.read(), response.headers.get(
                             "Retry-After")
@@ -377,11 +377,17 @@ def answer_record(output: ModelOutput) -> dict[str, Any]:
             "usage": output.usage.model_dump(exclude_none=True) if output.usage else None}
 
 
-def direct_key(base_url: str | None, body: dict[str, Any], policy: CachePolicy) -> str:
+def request_body(params: dict[str, Any], messages: list[dict[str, str]]) -> bytes:
+    """The JSON body of a chat-completions request: the provider's parameters and the messages (encoded once: the
+    bytes sent are the bytes the journal key hashes)."""
+    return json.dumps({**params, "messages": messages}, ensure_ascii=False).encode()
+
+
+def direct_key(base_url: str | None, body: bytes, policy: CachePolicy) -> str:
     """The journal key of a call: endpoint, request body (model, messages, generation settings), cache scopes."""
-    blob = json.dumps([base_url, body, policy.scopes, _epoch() if policy.per_epoch else None], sort_keys=True,
-                      ensure_ascii=False, default=repr)
-    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+    scope = json.dumps([base_url, policy.scopes, _epoch() if policy.per_epoch else None], sort_keys=True,
+                       default=repr)
+    return hashlib.sha256(scope.encode() + b"\n" + body).hexdigest()[:32]
 
 
 def _epoch() -> int | None:
@@ -448,6 +454,6 @@ def journal_answer(model: RecordedModel, messages: list[ChatMessage], config: Ge
     params.update(params.pop("extra_body", None) or {})
     journal = CallJournal.at(folder)
     journal.refresh()
-    answer = journal.get(direct_key(model.api.base_url, {**params, "messages": wire}, policy))
+    answer = journal.get(direct_key(model.api.base_url, request_body(params, wire), policy))
     return _output(str(model), answer) if answer is not None else None
 
