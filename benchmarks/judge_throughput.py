@@ -17,7 +17,7 @@ the baseline, with its own ideal (one connection: N * latency).
 
     python benchmarks/judge_throughput.py       # C = 8, 32, 128 x workers 1, 4; ~6 s of ideal time each
     python benchmarks/judge_throughput.py --connections 32 --workers 1 2 4 --realtime-off --ideal-seconds 20
-    python benchmarks/judge_throughput.py --connections 32 128 --workers 1 2 --client inspect direct
+    python benchmarks/judge_throughput.py --connections 32 128 --workers 1 2 --client inspect direct --realtime-off-only
 """
 
 from __future__ import annotations

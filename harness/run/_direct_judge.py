@@ -56,6 +56,7 @@ from inspect_ai.model import (
     CachePolicy,
     ChatMessage,
     GenerateConfig,
+    Model,
     ModelAPI,
     ModelOutput,
     ModelUsage,
@@ -259,11 +260,7 @@ class DirectJudgeModel(RecordedModel):
         """(resolved config, request parameters, the caller's config) per config object (scorers share theirs)."""
         got = self._params.get(id(config))
         if got is None or got[2] is not config:
-            resolved = self._resolve_config(config)
-            if resolved.max_tokens is None:
-                resolved.max_tokens = self.api.max_tokens_for_config(resolved) or self.api.max_tokens()
-            params = self._api.completion_params(resolved, tools=False)
-            params.update(params.pop("extra_body", None) or {})  # as the openai SDK merges extra_body
+            resolved, params = request_params(self, self._api, config)
             if len(self._params) >= 256:  # a caller making a new config per call: keep the memo small
                 self._params.clear()
             got = self._params[id(config)] = (resolved, params, config)
@@ -377,6 +374,19 @@ def answer_record(output: ModelOutput) -> dict[str, Any]:
             "usage": output.usage.model_dump(exclude_none=True) if output.usage else None}
 
 
+def request_params(model: Model, api: OpenAICompatibleAPI, config: GenerateConfig) -> tuple[GenerateConfig,
+                                                                                          dict[str, Any]]:
+    """The call's config as inspect resolves it (the model's, the eval's, the call's; max_tokens filled in) and the
+    request parameters inspect's provider sends for it (`completion_params`, `extra_body` merged as the openai SDK
+    merges it)."""
+    resolved = model._resolve_config(config)
+    if resolved.max_tokens is None:
+        resolved.max_tokens = api.max_tokens_for_config(resolved) or api.max_tokens()
+    params = api.completion_params(resolved, tools=False)
+    params.update(params.pop("extra_body", None) or {})
+    return resolved, params
+
+
 def request_body(params: dict[str, Any], messages: list[dict[str, str]]) -> bytes:
     """The JSON body of a chat-completions request: the provider's parameters and the messages (encoded once: the
     bytes sent are the bytes the journal key hashes)."""
@@ -447,11 +457,7 @@ def journal_answer(model: RecordedModel, messages: list[ChatMessage], config: Ge
     wire = _wire_messages(messages)
     if wire is None:
         return None
-    resolved = model._resolve_config(config)
-    if resolved.max_tokens is None:
-        resolved.max_tokens = model.api.max_tokens_for_config(resolved) or model.api.max_tokens()
-    params = model.api.completion_params(resolved, tools=False)
-    params.update(params.pop("extra_body", None) or {})
+    _, params = request_params(model, model.api, config)
     journal = CallJournal.at(folder)
     journal.refresh()
     answer = journal.get(direct_key(model.api.base_url, request_body(params, wire), policy))
