@@ -66,7 +66,8 @@ from inspect_ai.model._providers.openai_compatible import OpenAICompatibleAPI
 
 from harness.core import InputError
 from harness.inputs import JudgeSpec
-from harness.run._answered import RecordedModel, messages_of
+from harness.run._answered import RecordedModel, journal_dir, messages_of
+from harness.run._progress import call_answered
 
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524, 529})
 """HTTP statuses retried (rate limits, overload, server errors, gateway time-outs)."""
@@ -78,11 +79,6 @@ DEFAULT_ATTEMPT_TIMEOUT_S = 600.0
 _STOP_REASONS = {"stop": "stop", "length": "max_tokens", "tool_calls": "tool_calls", "function_call": "tool_calls",
                  "content_filter": "content_filter"}
 """OpenAI `finish_reason` -> inspect `stop_reason` (as inspect's openai provider maps it); others: `unknown`."""
-
-
-def journal_dir() -> Path:
-    """Where the direct judge client journals its answers: beside inspect's call cache (`<run>/cache/judge-journal`)."""
-    return cache_path().parent / "judge-journal"
 
 
 class CallJournal:
@@ -292,10 +288,13 @@ class DirectJudgeModel(RecordedModel):
         if answer is None and self._inspect_cache:
             answer = await self._from_inspect_cache(messages, resolved, policy, key, journal)
         if answer is not None:
+            call_answered(key, cached=True)
             return _output(str(self), answer)  # answered before: no request, no tokens (as an inspect cache hit)
         pending = state.inflight.get(key)
         if pending is not None:  # an identical call in flight: share its answer (its tokens are counted once)
-            return _output(str(self), await asyncio.shield(pending))
+            shared = await asyncio.shield(pending)
+            call_answered(key + ":shared", cached=True)
+            return _output(str(self), shared)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         state.inflight[key] = future
         try:
@@ -317,6 +316,7 @@ class DirectJudgeModel(RecordedModel):
             from inspect_ai.model._model import record_and_check_model_usage
 
             record_and_check_model_usage(self, out.usage, role=self.role, output=out)
+        call_answered(key, cached=False)
         return out
 
     async def _send(self, state: _LoopState, data: bytes, config: GenerateConfig) -> dict[str, Any]:
@@ -449,10 +449,10 @@ def journal_answer(model: RecordedModel, messages: list[ChatMessage], config: Ge
                          policy: CachePolicy) -> ModelOutput | None:
     """The inspect path's look into the direct client's journal: the answer a direct call already got, or None.
 
-    Only for OpenAI-compatible models with a journal in the run's cache, so the inspect path pays nothing
-    otherwise."""
+    Only for OpenAI-compatible models; the caller checks first that the run has a journal (:class:`RecordedModel`,
+    which then pays one `stat` per call)."""
     folder = journal_dir()
-    if not isinstance(model.api, OpenAICompatibleAPI) or not folder.is_dir():
+    if not isinstance(model.api, OpenAICompatibleAPI):
         return None
     wire = _wire_messages(messages)
     if wire is None:

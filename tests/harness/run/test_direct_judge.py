@@ -58,7 +58,7 @@ def _set_client(cfg: Path, client: str) -> None:
 
 
 def test_direct_client_sends_the_same_requests_once_with_the_same_verdicts_and_tokens(
-        fault_srv: FaultServer, clean_run: CleanRun, tmp_path: Path) -> None:
+        fault_srv: FaultServer, clean_run: CleanRun, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     # judge faults, decided per body (so both clients get them): refusals and empty replies; the direct run also
     # gets transient ones per attempt (500, 429 + Retry-After, non-JSON and cut-off bodies; at most one per call)
     permanent = {"p_refusal": 0.15, "p_empty": 0.1, "permanent_models": ("judge-",)}
@@ -121,8 +121,12 @@ def test_direct_client_sends_the_same_requests_once_with_the_same_verdicts_and_t
         shutil.rmtree(run / "stage2")
         _set_client(cfg, client)
         fault_srv.reset(plan)
-        assert run_in_process("stage2", str(cfg), "--display", "none") == 0
+        capfd.readouterr()
+        assert run_in_process("stage2", str(cfg), "--display", "plain") == 0
         assert fault_srv.calls() == []
+        # progress counts the journalled answers as calls from the cache (no model event on either client)
+        out = capfd.readouterr().out
+        assert f"finished 3 task(s): {len(answered)} calls ({len(answered)} from the cache)" in out
 
 
 def _generate(model: Model) -> str:
