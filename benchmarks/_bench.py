@@ -64,13 +64,13 @@ def write_config(path: Path, *, name: str, output_dir: Path, scenarios: Path, ca
                  judge: str = "openai-api/bench/judge", criteria: tuple[str, ...] = THERAPEUTIC,
                  granularity: str = "per_criterion", max_connections: int = 32, turns: int = 1,
                  patient: str | None = None, personas_per_scenario: int = 1, mode: str = "persona",
-                 extra_run: str = "") -> Path:
-    """A `theraeval run` config: candidates map name -> inspect model string."""
+                 extra_run: str = "", extra_judge: str = "") -> Path:
+    """A `theraeval run` config: candidates map name -> inspect model string; `extra_*`: lines added to a table."""
     crit = ", ".join(f'"{c}"' for c in criteria)
     text = (f'[run]\nname = "{name}"\noutput_dir = "{output_dir}"\nmax_connections = {max_connections}\n{extra_run}\n'
             f'[data]\nscenarios = "{scenarios}"\npersonas_per_scenario = {personas_per_scenario}\n'
             f'criteria_ids = [{crit}]\n\n[dialogue]\nturns = {turns}\n\n'
-            f'[judge]\nmodel = "{judge}"\nmode = "{mode}"\ngranularity = "{granularity}"\n')
+            f'[judge]\nmodel = "{judge}"\nmode = "{mode}"\ngranularity = "{granularity}"\n{extra_judge}')
     if patient:
         text += f'\n[patient]\nmodel = "{patient}"\n'
     for n, m in candidates.items():

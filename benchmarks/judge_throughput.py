@@ -9,13 +9,15 @@ on) on one candidate pair and report achieved/ideal = ideal / wall for each C, m
 - `span`: first request arrival to last reply at the server (the judging itself).
 
 `--workers` runs stage 2 in that many processes (`[run] workers`, `harness.run._workers`), `--realtime-off` adds
-runs with `[run] log_realtime = false`.
+runs with `[run] log_realtime = false`, `--client` picks the judge client(s) (`[judge] client`: `inspect`, the
+default, or `direct`, `harness.run._direct_judge`).
 
 The paper code's pattern (one call at a time, then `time.sleep(0.3)`) is measured on the same server as
 the baseline, with its own ideal (one connection: N * latency).
 
     python benchmarks/judge_throughput.py       # C = 8, 32, 128 x workers 1, 4; ~6 s of ideal time each
     python benchmarks/judge_throughput.py --connections 32 --workers 1 2 4 --realtime-off --ideal-seconds 20
+    python benchmarks/judge_throughput.py --connections 32 128 --workers 1 2 --client inspect direct --realtime-off-only
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ def main() -> None:
                     help="stage-2 worker processes ([run] workers) to measure at each C")
     ap.add_argument("--realtime-off", action="store_true",
                     help="also measure each (C, workers) with [run] log_realtime = false")
+    ap.add_argument("--realtime-off-only", action="store_true",
+                    help="measure with [run] log_realtime = false only (stage 2's default when unset)")
+    ap.add_argument("--client", nargs="+", default=["inspect"], choices=["inspect", "direct"],
+                    help="[judge] client(s) to measure at each (C, workers)")
     ap.add_argument("--latency", type=float, default=0.2, help="server seconds per call")
     ap.add_argument("--ideal-seconds", type=float, default=6.0,
                     help="size each run so its ideal time is about this (N ~ ideal * C / latency)")
@@ -67,17 +73,19 @@ def main() -> None:
     criteria = THERAPEUTIC[: args.criteria]
     per_sample = 2 * len(criteria)
     rows = []
-    runs = [(c, w, rt) for c in args.connections for w in args.workers if w <= c
-            for rt in ((True, False) if args.realtime_off else (True,))]
+    runs = [(c, w, rt, client) for c in args.connections for w in args.workers if w <= c
+            for rt in ((False,) if args.realtime_off_only else (True, False) if args.realtime_off else (True,))
+            for client in args.client]
     with tempfile.TemporaryDirectory(prefix="bench-tp-") as tmp, bench_server(latency=0.0) as server:
         t = Path(tmp)
-        for i, (c, w, realtime) in enumerate(runs):
+        for i, (c, w, realtime, client) in enumerate(runs):
             samples = max(1, math.ceil(args.ideal_seconds * c / args.latency / per_sample))
             scen = write_scenarios(t / f"scen-{c}.jsonl", samples)
             cfg = write_config(t / f"r{i}.toml", name=f"r{i}", output_dir=t / "runs", scenarios=scen,
                                candidates={"a": "openai-api/bench/cand-a", "b": "openai-api/bench/cand-bb"},
                                criteria=criteria, max_connections=c,
-                               extra_run=f"workers = {w}\nlog_realtime = {str(realtime).lower()}\n")
+                               extra_run=f"workers = {w}\nlog_realtime = {str(realtime).lower()}\n",
+                               extra_judge=f'client = "{client}"\n')
             plan = plan_run(cfg)
             server.set_latency(0.0)
             stage1(plan, display="none")  # dialogues at zero latency: not measured
@@ -92,7 +100,7 @@ def main() -> None:
             assert n == samples * per_sample, (n, samples * per_sample)
             ideal = n * args.latency / c
             span = st["last_end"] - st["first_start"]
-            variant = f"workers {w}" + ("" if realtime else ", log_realtime off")
+            variant = f"{client}, workers {w}" + ("" if realtime else ", log_realtime off")
             rows.append((c, variant, n, ideal, wall[0], span, st["peak_inflight"], cpu))
             print(f"C={c:>4} {variant}: {n} calls, ideal {ideal:.2f} s, stage2 wall {wall[0]:.2f} s (achieved/ideal "
                   f"{ideal / wall[0]:.2f}), server span {span:.2f} s (achieved/ideal {ideal / span:.2f}), peak in "

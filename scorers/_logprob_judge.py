@@ -14,7 +14,6 @@ import math
 from inspect_ai.model import CachePolicy, GenerateConfig, Logprob, get_model
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
-from inspect_ai.util import collect
 
 from harness.inputs import CriteriaSet
 from scorers._combine import Verdict
@@ -24,6 +23,7 @@ from scorers._llm_judge import (
     ask_output,
     assemble_score,
     excluded_score,
+    gather,
     unscored,
     win_rate_a,
 )
@@ -81,7 +81,7 @@ def logprob_pairwise_judge(criteria: CriteriaSet, orders: tuple[str, ...] = ("ab
             return order, crit, OrderResult(verdict_of(p_first, margin), verdict_of(p_a, margin),
                                             f"P(Response A)={p_first:.3f}", "", out.completion, p_a)
 
-        results = await collect(*[one(o, c) for o in orders for c in criteria.ids])
+        results = await gather(*[one(o, c) for o in orders for c in criteria.ids])
         by: dict[str, dict[str, OrderResult]] = {c: {} for c in criteria.ids}
         for order, crit, res in results:
             by[crit][order] = res

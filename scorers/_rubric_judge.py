@@ -19,11 +19,10 @@ from typing import Any, Literal, NamedTuple
 from inspect_ai.model import CachePolicy, GenerateConfig, Model, ResponseSchema, get_model
 from inspect_ai.scorer import Metric, SampleScore, Score, Scorer, Target, metric, scorer
 from inspect_ai.solver import TaskState
-from inspect_ai.util import collect
 
 from harness.inputs import structured_by_default
 from scorers._injection import detect_candidate
-from scorers._llm_judge import ask_output
+from scorers._llm_judge import ask_output, gather
 from scorers._parse import CODE_FENCE, is_refusal, json_object
 from scorers._prompts import CLINICAL_SYSTEM, Turn, defuse
 from scorers._rubric import Rubric, RubricItem
@@ -229,7 +228,7 @@ def rubric_judge(
             configs[use] = rubric_config(rubric, temperature, seed, max_tokens, use)
         config = configs[use]
 
-        results = await collect(*[judge_turn(judge, rubric, p, loc, config, cache, k)
+        results = await gather(*[judge_turn(judge, rubric, p, loc, config, cache, k)
                                   for k, p in enumerate(prefixes, start=1)])
         return _score([r for rs in results for r in rs], rubric, JUDGE_METHOD, extra | {"judge_model": str(judge)})
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.log import EvalSample, read_eval_log, read_eval_log_samples
+from inspect_ai.log import EvalSample, read_eval_log
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from harness.core import InputError
@@ -52,7 +52,9 @@ def read_stage1(log: str) -> tuple[str, dict[str, EvalSample]]:
         raise InputError(path, "status", header.status, "stage-1 log is not complete",
                          "finish stage 1 (re-run `theraeval stage1`, it resumes) before judging")
     name = (header.eval.metadata or {}).get("candidate") or header.eval.model
-    samples = {str(s.id): s for s in read_eval_log_samples(str(path), all_samples_required=False) if s.epoch == 1}
+    # one read of the whole log: inspect's read_eval_log_samples re-opens the log for every sample (~7 s for two
+    # 460-sample logs, a quarter of a 6,400-call stage 2's CPU; benchmarks/README.md, *A lean stage-2 path*)
+    samples = {str(s.id): s for s in read_eval_log(str(path)).samples or [] if s.epoch == 1}
     errored = [sid for sid, s in samples.items() if s.error is not None]
     if errored:
         raise InputError(path, "sample", errored[0], f"{len(errored)} stage-1 sample(s) errored",
@@ -131,6 +133,13 @@ def pairwise(
     single_turn = all(not s.metadata.get("persona_id") for s in sa.values())
     plan = (assign_personas(sorted({str(s.metadata["scenario_id"]) for s in sa.values()}), list(pers),
                             personas_per_scenario, seed) if single_turn and mode == "persona" else {})
+    prompts: dict[str, str] = {}
+
+    def judge_prompt(pid: str) -> str:  # once per persona, not per sample (a run has thousands of samples)
+        if pid not in prompts:
+            prompts[pid] = pers[pid].judge_prompt()
+        return prompts[pid]
+
     samples: list[Sample] = []
     for sid in sorted(sa):
         a, b = sa[sid], sb[sid]
@@ -145,7 +154,7 @@ def pairwise(
                 "scenario_id": scenario_id, "risk": a.metadata.get("risk", "none"), "persona_id": pid,
                 "candidate_a": name_a, "candidate_b": name_b, "transcript_a": ta, "transcript_b": tb,
                 "len_a": candidate_length(ta), "len_b": candidate_length(tb),
-                "judge_system": pers[pid].judge_prompt() if mode == "persona" else "",
+                "judge_system": judge_prompt(pid) if mode == "persona" else "",
                 "role_flagged_a": bool(a.metadata.get("role_flagged")),
                 "role_flagged_b": bool(b.metadata.get("role_flagged")),
             }

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from harness.core import InputError, read_toml, user_file
 from harness.inputs._batch import BatchSpec, check_batch
@@ -71,11 +71,14 @@ class ModelSpec(_Strict):
 
     def spec_hash(self) -> str:
         """Hash of everything that changes this model's outputs (cache scope; where the key is read from does not)."""
-        blob = json.dumps(self.model_dump(mode="json", exclude={"api_key_env", "batch"}), sort_keys=True)
+        blob = json.dumps(self.model_dump(mode="json", exclude={"api_key_env", "batch", "client"}), sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 STRUCTURED_PROVIDERS = ("openai", "openai-api", "vllm", "google", "mistral", "sglang")
+DIRECT_CLIENT_PROVIDERS = ("openai-api", "vllm")
+"""Judge providers the direct judge client can call (OpenAI-compatible chat-completions servers;
+`harness.run._direct_judge`)."""
 
 
 def structured_by_default(model: str) -> bool:
@@ -102,6 +105,19 @@ class PatientSpec(ModelSpec):
     flagged (`none`)."""
 
 
+def _direct_client_problem(kind: str, model: str, batch: bool | BatchSpec, model_args: dict[str, Any]) -> str:
+    provider = model.split("/")[0]
+    if kind != "llm":
+        return f"judge kind {kind!r} (the direct client sends written-verdict calls: kind = \"llm\")"
+    if provider not in DIRECT_CLIENT_PROVIDERS:
+        return f"provider {provider!r} (it calls {', '.join(DIRECT_CLIENT_PROVIDERS)} servers)"
+    if batch is not False:
+        return "batch mode (the provider's batch API goes through inspect's batcher)"
+    if model_args:
+        return "model_args (inspect's provider reads them; the direct client would ignore them)"
+    return ""
+
+
 class JudgeSpec(ModelSpec):
     """The judge and how it judges: an LLM (`kind = "llm"`, the `judge` model role) or reward heads (`"rm"`)."""
 
@@ -125,12 +141,34 @@ class JudgeSpec(ModelSpec):
     temperature: Temperature | None = 0.0
     max_tokens: int | None = Field(default=512, gt=0)
     seed: Seed | None = 0
+    client: Literal["inspect", "direct", "auto"] = "inspect"
+    """How the judge's calls are sent: `inspect` (inspect's `Model.generate`: per-call events in the log), `direct`
+    (the direct judge client for OpenAI-compatible servers: a fraction of the CPU per call, same requests, cache and
+    usage; `harness.run._direct_judge`) or `auto` (`direct` where it applies: an online `llm` judge on
+    `DIRECT_CLIENT_PROVIDERS` without `model_args`). Same replies, so not part of the cache scope (`spec_hash`)."""
 
     def use_structured(self) -> bool:
         """Whether to ask for structured output: explicit setting, else by provider support."""
         if self.structured is not None:
             return self.structured
         return structured_by_default(self.model)
+
+    def direct_client_problem(self) -> str:
+        """Why the direct judge client cannot send this judge's calls ("" when it can)."""
+        return _direct_client_problem(self.kind, self.model, self.batch, self.model_args)
+
+    def uses_direct_client(self) -> bool:
+        """Whether this judge's calls go through the direct judge client (`client`, resolved for `auto`)."""
+        return self.client == "direct" or (self.client == "auto" and not self.direct_client_problem())
+
+    @field_validator("client")
+    @classmethod
+    def _check_client(cls, client: str, info: ValidationInfo) -> str:
+        d = info.data
+        if client == "direct" and {"kind", "model", "batch", "model_args"} <= d.keys() and (
+                problem := _direct_client_problem(d["kind"], d["model"], d["batch"], d["model_args"])):
+            raise ValueError(f'client = "direct" cannot send calls with {problem}; use client = "inspect" or "auto"')
+        return client
 
     @model_validator(mode="before")
     @classmethod

@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from inspect_ai.model import CachePolicy, ChatMessageUser, GenerateConfig, Model, ModelOutput, cache_path
+from inspect_ai.model import CachePolicy, ChatMessage, ChatMessageUser, GenerateConfig, Model, ModelOutput, cache_path
 
 from harness.core import atomic_write_text
+from harness.run._progress import call_answered
 
 _RUNTIME_FIELDS = {"max_connections", "adaptive_connections", "max_retries", "timeout", "attempt_timeout",
                    "stream_idle_timeout", "cache", "batch", "fail_on_refusal", "cache_prompt"}
@@ -38,6 +39,12 @@ def refusal_dir() -> Path:
     """Where refusals are recorded: beside inspect's call cache (`<INSPECT_CACHE_DIR>/refusals`, in a run
     `<run>/cache/refusals`)."""
     return cache_path().parent / "refusals"
+
+
+def journal_dir() -> Path:
+    """Where the direct judge client journals its answers (harness/run/_direct_judge.py): beside inspect's call
+    cache (`<run>/cache/judge-journal`)."""
+    return cache_path().parent / "judge-journal"
 
 
 def _epoch() -> int | None:
@@ -58,13 +65,18 @@ def _policy(model: Model, args: dict[str, Any]) -> CachePolicy | None:
 def call_key(model: Model, args: dict[str, Any], policy: CachePolicy) -> str:
     """The key of a call made with a cache policy (`args`: `Model.generate`'s bound arguments)."""
     config: GenerateConfig = model.config.merge(args["config"])
-    messages = [ChatMessageUser(content=args["input"])] if isinstance(args["input"], str) else args["input"]
+    messages = messages_of(args["input"])
     parts = [
         str(model), model.api.base_url, model.model_args, config.model_dump(exclude=_RUNTIME_FIELDS, mode="json"),
         [m.model_dump(exclude={"id"}, mode="json") for m in messages], repr(args["tools"]), repr(args["tool_choice"]),
         policy.scopes, _epoch() if policy.per_epoch else None,
     ]
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=repr).encode()).hexdigest()[:32]
+
+
+def messages_of(given: str | list[ChatMessage]) -> list[ChatMessage]:
+    """`Model.generate`'s input as messages (a string is one user message)."""
+    return [ChatMessageUser(content=given)] if isinstance(given, str) else given
 
 
 def is_refusal(output: ModelOutput) -> bool:
@@ -85,9 +97,19 @@ class RecordedModel(Model):
         key = call_key(self, bound.arguments, policy)  # before the call: inspect may change the messages it is given
         if (records / f"{key}.json").is_file():
             try:
-                return ModelOutput.model_validate_json((records / f"{key}.json").read_text(encoding="utf-8"))
+                recorded = ModelOutput.model_validate_json((records / f"{key}.json").read_text(encoding="utf-8"))
+                call_answered(key, cached=True)  # no model event for progress to count
+                return recorded
             except ValueError:
                 pass  # an unreadable record: make the call again
+        if journal_dir().is_dir():  # the direct judge client answered calls in this run (a switched client)
+            from harness.run._direct_judge import journal_answer  # local: that module builds on this one
+
+            journalled = journal_answer(self, messages_of(bound.arguments["input"]), bound.arguments["config"],
+                                        policy)
+            if journalled is not None:
+                call_answered(key, cached=True)
+                return journalled
         # shielded: when another call of the sample fails, the sample is cancelled; a call in flight then still
         # completes and is stored (inspect's cache, or the record below), so the retried sample does not repeat it
         with anyio.CancelScope(shield=True):

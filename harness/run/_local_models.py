@@ -12,7 +12,7 @@ from pathlib import Path
 from inspect_ai.model import BatchConfig, GenerateConfig, Model, get_model
 
 from harness.core import InputError
-from harness.inputs import BUILTIN_SMOLLM2, ModelSpec
+from harness.inputs import BUILTIN_SMOLLM2, JudgeSpec, ModelSpec
 from harness.run._answered import RecordedModel
 from harness.run._endpoints import configured_api_key
 from harness.run._preflight import offline_for_local_model
@@ -90,4 +90,8 @@ def build_model(spec: ModelSpec) -> Model:
     # One provider instance per distinct (model, base_url, args): candidates and roles on the same local
     # weights share one copy in memory and, for hf, one generation batch queue.
     shared = get_model(name, base_url=spec.base_url, api_key=configured_api_key(spec), memoize=True, **args)
+    if isinstance(spec, JudgeSpec) and spec.uses_direct_client():
+        from harness.run._direct_judge import DirectJudgeModel, direct_api
+
+        return DirectJudgeModel(direct_api(shared.api, spec), config, model_args=args)  # _direct_judge.py
     return RecordedModel(shared.api, config, model_args=args)  # refusals answered once too (_answered.py)

@@ -20,7 +20,8 @@ Worker shards (`[run] workers`) run inspect with display `none`; :func:`worker_p
 through ``THERAEVAL_PROGRESS``, so each shard prints its own lines, labelled with its shard.
 
 A call counts when its model event completes, answered by the model or read from the run's cache (shown as
-"cached": a resumed run moves fast through them). Totals are the dry run's upper bounds
+"cached": a resumed run moves fast through them), or, for the direct judge client (which records no model event),
+when it reports its answer (:func:`call_answered`). Totals are the dry run's upper bounds
 (`harness.run._estimate`); a regenerated patient turn or a retried sample can add calls, and then the total
 grows with the count. Samples a resumed task reuses from its previous log are not reported by inspect's hooks:
 until such a task ends its ETA counts them as still to do (an upper bound).
@@ -255,6 +256,18 @@ class ProgressHooks(Hooks):
     async def on_task_end(self, data: TaskEnd) -> None:
         if _active is not None:
             _active.task_end(data.eval_id, str(data.log.status))
+
+
+def call_answered(key: str, cached: bool) -> None:
+    """Count a call of the active sample that left no model event (the direct judge client, harness/run/
+    _direct_judge.py): `key` identifies the call, `cached` whether it was answered without a request."""
+    if _active is None:
+        return
+    from inspect_ai.log._samples import sample_active  # the sample (and so the task) the call belongs to
+
+    sample = sample_active()
+    if sample is not None:
+        _active.call_done(sample.eval_id, key, cached)
 
 
 @contextmanager

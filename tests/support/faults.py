@@ -29,12 +29,26 @@ STAGE1_SERVER_CALLS = 2 * len(SCENARIOS) * 2 + CANDIDATES * len(SCENARIOS) * 1  
 STAGE2_SERVER_CALLS = EXPECTED_ROWS  # one judge call per (criterion, order)
 
 
+JUDGE_CLIENT_ENV = "THERAEVAL_TEST_JUDGE_CLIENT"
+"""Set to `direct` (or `auto`) to run the reliability tests' judge on that `[judge] client`."""
+
+
+def judge_on_direct_client() -> bool:
+    """Whether the reliability run's judge uses the direct judge client (:data:`JUDGE_CLIENT_ENV`)."""
+    from harness.inputs import JudgeSpec
+
+    client = os.environ.get(JUDGE_CLIENT_ENV) or "inspect"
+    return JudgeSpec(model="openai-api/fault/judge-longer", client=client).uses_direct_client()  # type: ignore[arg-type]
+
+
 def fault_config(tmp: Path, *, name: str = "r", judge: str = "openai-api/fault/judge-longer", extra_run: str = "",
-                 extra_candidates: str = "") -> Path:
+                 extra_candidates: str = "", extra_judge: str = "") -> Path:
     """The reliability run: 2 turns, 3 candidates (2 on the fault server, `long` streamed; 1 scripted), the
     patient and the judge on the fault server, 3 scenarios x 1 persona x 2 criteria."""
     scen = tmp / "scenarios.jsonl"
     scen.write_text("".join(json.dumps(s) + "\n" for s in SCENARIOS))
+    if not extra_judge and os.environ.get(JUDGE_CLIENT_ENV):  # the guarantee tests on another judge client
+        extra_judge = f'client = "{os.environ[JUDGE_CLIENT_ENV]}"'
     text = f"""[run]
 name = "{name}"
 output_dir = "{tmp / "runs"}"
@@ -55,6 +69,7 @@ on_role_break = "flag"       # one patient call per follow-up (the fault server'
 
 [judge]
 model = "{judge}"
+{extra_judge}
 
 [[candidates]]
 name = "short"
