@@ -141,11 +141,12 @@ class JudgeSpec(ModelSpec):
     temperature: Temperature | None = 0.0
     max_tokens: int | None = Field(default=512, gt=0)
     seed: Seed | None = 0
-    client: Literal["inspect", "direct", "auto"] = "inspect"
+    client: Literal["inspect", "direct", "auto"] = "auto"
     """How the judge's calls are sent: `inspect` (inspect's `Model.generate`: per-call events in the log), `direct`
     (the direct judge client for OpenAI-compatible servers: a fraction of the CPU per call, same requests, cache and
     usage; `harness.run._direct_judge`) or `auto` (`direct` where it applies: an online `llm` judge on
-    `DIRECT_CLIENT_PROVIDERS` without `model_args`). Same replies, so not part of the cache scope (`spec_hash`)."""
+    `DIRECT_CLIENT_PROVIDERS` without `model_args` or batch; the default). Same replies, so not part of the cache
+    scope (`spec_hash`)."""
 
     def use_structured(self) -> bool:
         """Whether to ask for structured output: explicit setting, else by provider support."""

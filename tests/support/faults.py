@@ -47,8 +47,8 @@ def fault_config(tmp: Path, *, name: str = "r", judge: str = "openai-api/fault/j
     patient and the judge on the fault server, 3 scenarios x 1 persona x 2 criteria."""
     scen = tmp / "scenarios.jsonl"
     scen.write_text("".join(json.dumps(s) + "\n" for s in SCENARIOS))
-    if not extra_judge and os.environ.get(JUDGE_CLIENT_ENV):  # the guarantee tests on another judge client
-        extra_judge = f'client = "{os.environ[JUDGE_CLIENT_ENV]}"'
+    if "client" not in extra_judge:  # inspect's path unless the environment picks another judge client
+        extra_judge = f'{extra_judge}\nclient = "{os.environ.get(JUDGE_CLIENT_ENV) or "inspect"}"'.lstrip()
     text = f"""[run]
 name = "{name}"
 output_dir = "{tmp / "runs"}"

@@ -196,7 +196,7 @@ def test_a_cancelled_call_is_still_journalled_and_not_sent_again(fault_srv: Faul
 ])
 def test_a_bad_client_is_one_line_and_exit_2_before_anything(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                               judge: str, problem: str) -> None:
-    cfg = fault_config(tmp_path)
+    cfg = fault_config(tmp_path, extra_judge="# the client: as each case sets it")
     cfg.write_text(cfg.read_text().replace('model = "openai-api/fault/judge-longer"', judge))
     assert run_in_process("run", str(cfg), "--display", "none") == 2
     err = capsys.readouterr().err.strip()
@@ -207,7 +207,8 @@ def test_a_bad_client_is_one_line_and_exit_2_before_anything(tmp_path: Path, cap
 def test_auto_picks_the_direct_client_only_where_it_applies() -> None:
     assert JudgeSpec(model=JUDGE, client="auto").uses_direct_client()
     assert JudgeSpec(model="vllm/m", base_url="http://127.0.0.1:1/v1", client="auto").uses_direct_client()
-    assert not JudgeSpec(model=JUDGE).uses_direct_client()  # the default stays inspect's path
+    assert JudgeSpec(model=JUDGE).uses_direct_client()  # the default is auto
+    assert not JudgeSpec(model=JUDGE, client="inspect").uses_direct_client()
     assert not JudgeSpec(model=JUDGE, client="auto", model_args={"stream": True}).uses_direct_client()
     assert not JudgeSpec(model=JUDGE, client="auto", kind="logprob").uses_direct_client()
     assert not JudgeSpec(model="openai/gpt-4o-mini", client="auto", batch=True).uses_direct_client()
