@@ -72,7 +72,9 @@ def main() -> None:
 
     per_comparison = 2 * len(THERAPEUTIC)
     rows = []
-    with tempfile.TemporaryDirectory(prefix="bench-mem-") as tmp, bench_server(latency=0.0) as server:
+    # the server must outlive a long stage 1 with no judge calls (its idle exit would end the measurement)
+    with tempfile.TemporaryDirectory(prefix="bench-mem-") as tmp, bench_server(latency=0.0,
+                                                                               idle_exit=86_400.0) as server:
         t = Path(tmp)
         for i, target in enumerate(args.verdicts):
             n = max(1, math.ceil(target / per_comparison))
