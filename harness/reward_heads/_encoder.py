@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -92,16 +92,22 @@ class PairEncoder:
         if n == 0:
             return out
         torch = self._torch
-        order = sorted(range(n), key=lambda i: (len(contexts[i]) + len(responses[i]), i))
         with torch.inference_mode():
-            for start in range(0, n, self.batch_size):
-                idx = order[start:start + self.batch_size]
-                batch = self._tokenizer([contexts[i] for i in idx], [responses[i] for i in idx], padding=True,
-                                        truncation="longest_first", max_length=self.max_length,
-                                        return_tensors="pt")
+            for idx, batch in pair_batches(self._tokenizer, contexts, responses, self.batch_size, self.max_length):
                 pooled = torch.nn.functional.normalize(mean_pooled(self._model, batch), p=2, dim=1)
                 out[idx] = pooled.float().cpu().numpy()
         return out
+
+
+def pair_batches(tokenizer: Any, contexts: Sequence[str], texts: Sequence[str], batch_size: int,
+                 max_length: int) -> Iterator[tuple[list[int], Any]]:
+    """(indices, tokenized batch) of the (context, text) pairs in batches of similar length: sorting by length only
+    changes the padding, which the attention mask hides, so results go back to `indices`."""
+    order = sorted(range(len(texts)), key=lambda i: (len(contexts[i]) + len(texts[i]), i))
+    for start in range(0, len(order), batch_size):
+        idx = order[start:start + batch_size]
+        yield idx, tokenizer([contexts[i] for i in idx], [texts[i] for i in idx], padding=True,
+                             truncation="longest_first", max_length=max_length, return_tensors="pt")
 
 
 def mean_pooled(model: Any, batch: Any) -> Any:

@@ -30,7 +30,7 @@ import numpy as np
 
 from harness.core import InputError
 from harness.reward_heads._behaviour import BEHAVIOURS
-from harness.reward_heads._encoder import encoder_dir, mean_pooled
+from harness.reward_heads._encoder import encoder_dir, mean_pooled, pair_batches
 
 logger = logging.getLogger(__name__)
 
@@ -291,12 +291,8 @@ class FinetunedBehaviour:
         if n == 0:
             return beh, talk
         torch = self._torch
-        order = sorted(range(n), key=lambda i: (len(contexts[i]) + len(texts[i]), i))
         with torch.inference_mode():
-            for s in range(0, n, self.batch_size):
-                idx = order[s:s + self.batch_size]
-                batch = self._tokenizer([contexts[i] for i in idx], [texts[i] for i in idx], padding=True,
-                                        truncation="longest_first", max_length=self.max_length, return_tensors="pt")
+            for idx, batch in pair_batches(self._tokenizer, contexts, texts, self.batch_size, self.max_length):
                 pooled = mean_pooled(self._model, batch)
                 beh[idx] = torch.softmax(self._heads[0](pooled), -1).double().numpy()
                 talk[idx] = torch.softmax(self._heads[1](pooled), -1).double().numpy()
