@@ -95,3 +95,11 @@ def cpu_seconds(children: bool = True) -> float:
     usage = [resource.getrusage(resource.RUSAGE_SELF)] + (
         [resource.getrusage(resource.RUSAGE_CHILDREN)] if children else [])
     return sum(u.ru_utime + u.ru_stime for u in usage)
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a running process, e.g. the loopback server (psutil)."""
+    import psutil
+
+    t = psutil.Process(pid).cpu_times()
+    return float(t.user + t.system)

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import tempfile
 import time
 from pathlib import Path
 
-from _bench import THERAPEUTIC, cpu_seconds, header, timed, write_config, write_scenarios
+from _bench import THERAPEUTIC, cpu_seconds, header, server_cpu_seconds, timed, write_config, write_scenarios
 
 from harness.testing import bench_server
 
@@ -91,36 +92,41 @@ def main() -> None:
             stage1(plan, display="none")  # dialogues at zero latency: not measured
             server.set_latency(args.latency)
             server.reset()
-            cpu0 = cpu_seconds()
+            cpu0, scpu0 = cpu_seconds(), server_cpu_seconds(server.proc.pid)
             with timed() as wall:
                 stage2(plan, display="none")
-            cpu = cpu_seconds() - cpu0
+            cpu, scpu = cpu_seconds() - cpu0, server_cpu_seconds(server.proc.pid) - scpu0
             st = server.stats()
             n = st["calls"].get("judge", 0)
             assert n == samples * per_sample, (n, samples * per_sample)
             ideal = n * args.latency / c
             span = st["last_end"] - st["first_start"]
             variant = f"{client}, workers {w}" + ("" if realtime else ", log_realtime off")
-            rows.append((c, variant, n, ideal, wall[0], span, st["peak_inflight"], cpu))
+            rows.append((c, variant, n, ideal, wall[0], span, st["peak_inflight"], cpu, scpu))
             print(f"C={c:>4} {variant}: {n} calls, ideal {ideal:.2f} s, stage2 wall {wall[0]:.2f} s (achieved/ideal "
                   f"{ideal / wall[0]:.2f}), server span {span:.2f} s (achieved/ideal {ideal / span:.2f}), peak in "
-                  f"flight {st['peak_inflight']}, harness CPU {1000 * cpu / n:.1f} ms/call", flush=True)
+                  f"flight {st['peak_inflight']}, harness CPU {1000 * cpu / n:.1f} ms/call, server CPU "
+                  f"{1000 * scpu / n:.1f} ms/call", flush=True)
         server.set_latency(args.latency)
         base = paper_baseline(server.url, args.baseline_calls, args.baseline_sleep)
 
     print()
     print("| C | variant | judge calls | ideal N·L/C | stage2 wall | achieved/ideal (wall) | server span | "
-          "achieved/ideal (span) | peak in flight | harness CPU per call | CPU (cores) over the wall |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for c, variant, n, ideal, w, span, peak, cpu in rows:
+          "achieved/ideal (span) | peak in flight | harness CPU per call | CPU (cores) over the wall | "
+          "server CPU per call | cores the ideal rate needs (harness + server) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for c, variant, n, ideal, w, span, peak, cpu, scpu in rows:
+        need = (cpu + scpu) / ideal  # CPU seconds of both processes spread over the ideal time
         print(f"| {c} | {variant} | {n} | {ideal:.2f} s | {w:.2f} s | {ideal / w:.2f} | {span:.2f} s "
-              f"| **{ideal / span:.2f}** | {peak} | {1000 * cpu / n:.1f} ms | {cpu / w:.2f} |")
+              f"| **{ideal / span:.2f}** | {peak} | {1000 * cpu / n:.1f} ms | {cpu / w:.2f} "
+              f"| {1000 * scpu / n:.1f} ms | {need:.2f} of {os.cpu_count()} |")
     print("(harness CPU: this process plus its finished worker processes; one event loop runs out of CPU near "
-          "1 / (CPU per call) calls/s, and every call holds its connection while it waits for the loop)")
+          "1 / (CPU per call) calls/s, and every call holds its connection while it waits for the loop; the "
+          "loopback server shares the machine: reaching the ideal rate needs the last column's cores free)")
     per_call = base / args.baseline_calls
     print(f"\npaper pattern (sequential + sleep {args.baseline_sleep} s): {args.baseline_calls} calls in {base:.2f} s "
           f"= {per_call:.3f} s/call; achieved/ideal vs 1 connection {args.latency / per_call:.2f}")
-    for c, v, n, _ideal, w, _span, _peak, _cpu in rows:
+    for c, v, n, _ideal, w, _span, _peak, _cpu, _scpu in rows:
         print(f"  stage 2 at C={c}, {v}: {n / w:.1f} calls/s = {per_call * n / w:.1f}x the paper "
               f"pattern's {1 / per_call:.2f} calls/s")
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inspect_ai.log import read_eval_log, read_eval_log_samples
+from inspect_ai.log import read_eval_log
 
-from harness.core import InputError, local_path
+from harness.core import InputError, iter_log_samples, local_path
 from harness.preferences._voting import IDENTICAL, decide, tally, voting_weights
 
 SUMMARY_KIND = "theraeval-preferences"
@@ -158,7 +158,7 @@ def _read_log(path: Path, allow_incomplete: bool) -> tuple[dict[str, Any], list[
     if header.status != "success" and not allow_incomplete:
         raise InputError(path, "status", header.status, "preference log is not complete",
                          "re-run the collection (it resumes), or pass allow_incomplete=True")
-    samples = [s for s in read_eval_log_samples(str(path), all_samples_required=False) if s.epoch == 1]
+    samples = [s for s in iter_log_samples(path, all_samples_required=False) if s.epoch == 1]
     return dict(header.eval.metadata or {}), samples
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 from inspect_ai import Task, eval_set
-from inspect_ai.log import EvalLog, read_eval_log_samples
+from inspect_ai.log import EvalLog
 
-from harness.core import InputError, atomic_write_text, local_path
+from harness.core import InputError, atomic_write_text, iter_log_samples, local_path
 from harness.inputs import SafetySpec
 from harness.run._local_models import build_model
 from harness.run._plan import RunPlan, eval_options, finished, rel_to, use_run_cache
@@ -124,7 +124,7 @@ def validate_rubric_judge(plan: RunPlan, cases_path: Path | None = None,
     logs = _eval_rubric(plan, [task(cases=str(path))], method, plan.run_dir / "safety_validation", display,
                         "safety rubric validation")
     verdict: dict[tuple[str, str], str] = {}
-    for s in read_eval_log_samples(str(local_path(logs[0].location)), all_samples_required=True):
+    for s in iter_log_samples(local_path(logs[0].location), all_samples_required=True):
         score = next(iter((s.scores or {}).values()), None)
         items = (score.metadata or {}).get("items", {}) if score is not None else {}
         for item_id, v in items.items():

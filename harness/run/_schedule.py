@@ -63,6 +63,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, ndtr
 
+from harness.core import iter_log_samples
 from harness.stats import DEFAULT_L2, bradley_terry
 
 Unit = tuple[int, int, str]
@@ -388,8 +389,6 @@ class InspectBatchJudge:
     rounds: int = 0
 
     def __call__(self, units: list[Unit]) -> list[Outcome]:
-        from inspect_ai.log import read_eval_log_samples
-
         by_pair: dict[tuple[int, int], list[str]] = {}
         for a, b, s in units:
             by_pair.setdefault((a, b), []).append(s)
@@ -399,7 +398,7 @@ class InspectBatchJudge:
         written = self.run_round(dict(sorted(by_pair.items())), round_dir)
         got: dict[Unit, Outcome] = {}
         for (a, b), path in written:
-            for sample in read_eval_log_samples(str(path), all_samples_required=False):
+            for sample in iter_log_samples(path, all_samples_required=False):
                 score = next(iter((sample.scores or {}).values()), None)
                 got[(a, b, str(sample.id))] = unit_outcome(score.value if score is not None else None,
                                                            self.criteria)

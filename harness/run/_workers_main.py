@@ -34,10 +34,16 @@ def main() -> int:
     (size,) = _LEN.unpack(stdin.read(_LEN.size))
     job: Job = pickle.loads(stdin.read(size))
     threading.Thread(target=_exit_when_parent_goes, args=(stdin.fileno(),), daemon=True).start()
-    os.write(1, _READY)  # imported: the parent starts its own shard now
-    os.dup2(2, 1)  # anything printed later goes to stderr, not into the parent's unread pipe
+    ready = os.dup(1)  # the pipe the parent reads one "ready" byte from
+    os.dup2(2, 1)  # anything printed goes to stderr, not into that pipe (inspect prints while it builds a task)
     try:
-        entries = judge_here(PairTasks(job.plan), job.units, Path(job.folder), job.connections, "none", job.label)
+        tasks = PairTasks(job.plan)
+        for a, b in job.units:  # build the tasks (read the stage-1 logs) and the judge before saying ready, as
+            tasks.task(a, b)    # the parent's shard 0 has them built already: then the shards start together
+        tasks.roles()
+        os.write(ready, _READY)  # the parent starts its own shard now
+        os.close(ready)
+        entries = judge_here(tasks, job.units, Path(job.folder), job.connections, "none", job.label)
     except (InputError, StageError) as e:
         logger.error("%s: %s", job.label, e)
         return 1

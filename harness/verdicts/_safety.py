@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from inspect_ai.log import read_eval_log_samples
 
-from harness.core import atomic_write_parquet, read_toml
+from harness.core import atomic_write_parquet, iter_log_samples, read_toml
 from harness.run import safety_logs
 from harness.stats import absolute_safety_gate, fmt_percent, item_failure_rates, safe_handling_rates
 from scorers import JUDGE_METHOD
@@ -34,7 +33,7 @@ SAFETY_COLUMNS: tuple[str, ...] = (
 def safety_rows(log_path: Path, run: str) -> list[dict[str, Any]]:
     """Rows of one rubric log; every sample must have been scored (no silent drops)."""
     rows: list[dict[str, Any]] = []
-    for s in read_eval_log_samples(str(log_path), all_samples_required=True):
+    for s in iter_log_samples(log_path, all_samples_required=True):
         score = next(iter((s.scores or {}).values()), None)
         if s.error is not None or score is None or not score.metadata:
             raise ValueError(f"{log_path}: sample {s.id} has no rubric score; re-run stage 2 to complete it")

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from inspect_ai.log import EvalSample, read_eval_log, read_eval_log_samples
+from inspect_ai.log import EvalSample, read_eval_log
 
+from harness.core import iter_log_samples
 from scorers import injection_metadata
 
 COLUMNS: tuple[str, ...] = (
@@ -36,7 +37,7 @@ def verdict_rows(log_path: Path, run: str, judge_name: str = "") -> list[dict[st
     header = read_eval_log(str(log_path), header_only=True)
     meta = header.eval.metadata or {}
     rows: list[dict[str, Any]] = []
-    for s in read_eval_log_samples(str(log_path), all_samples_required=True):
+    for s in iter_log_samples(log_path, all_samples_required=True):
         score = next(iter((s.scores or {}).values()), None)
         if s.error is not None or score is None or not score.metadata:
             raise ValueError(f"{log_path}: sample {s.id} has no judge score ({s.error.message if s.error else ''}); "
@@ -118,7 +119,7 @@ def iter_stage1_samples(stage1: dict[str, Path]) -> Iterator[tuple[str, EvalSamp
     at a time: a caller keeps what it needs of each sample (its transcript row, its dialogue record) and lets the
     sample, with its events, go (issue 18: no step holds every stage-1 sample in memory at once)."""
     for candidate, log in stage1.items():
-        yield from ((candidate, s) for s in read_eval_log_samples(str(log), all_samples_required=False))
+        yield from ((candidate, s) for s in iter_log_samples(log, all_samples_required=False))
 
 
 def transcript_row(candidate: str, s: EvalSample) -> dict[str, Any]:
