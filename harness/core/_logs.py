@@ -13,7 +13,7 @@ SAMPLES_PER_READ = 256
 """Samples fetched per opening of a log (`iter_log_samples`): bounds the memory, amortises the opening."""
 
 
-def iter_log_samples(log: str | Path, *, all_samples_required: bool = True,
+def iter_log_samples(log: str | Path, *, all_samples_required: bool = True, exclude_fields: set[str] | None = None,
                      per_read: int = SAMPLES_PER_READ) -> Iterator[EvalSample]:
     """Every sample of an inspect log in the order `read_eval_log_samples` gives (the header's sample ids, each
     epoch), holding at most `per_read` of them at a time.
@@ -23,13 +23,15 @@ def iter_log_samples(log: str | Path, *, all_samples_required: bool = True,
     `read_eval_log` holds every sample at once. This asks inspect's public `read_eval_log_samples_by_id` for
     `per_read` samples per opening. Same contract as `read_eval_log_samples`: with `all_samples_required` an
     incomplete log or a missing sample raises (RuntimeError / IndexError); without it missing samples are skipped.
+    `exclude_fields` (e.g. `{"events", "attachments"}`) leaves those sample fields unread, as in inspect's readers.
     Logs in inspect's JSON format are read by `read_eval_log_samples` itself (a JSON log is parsed whole anyway).
     """
     from inspect_ai.log import read_eval_log, read_eval_log_sample, read_eval_log_samples, read_eval_log_samples_by_id
 
     path = str(log)
     if not path.endswith(".eval"):
-        yield from read_eval_log_samples(path, all_samples_required=all_samples_required)
+        yield from read_eval_log_samples(path, all_samples_required=all_samples_required,
+                                         exclude_fields=exclude_fields)
         return
     header = read_eval_log(path, header_only=True)
     ids = header.eval.dataset.sample_ids
@@ -43,14 +45,14 @@ def iter_log_samples(log: str | Path, *, all_samples_required: bool = True,
     for start in range(0, len(wanted), max(1, per_read)):
         part = wanted[start:start + max(1, per_read)]
         try:
-            got = read_eval_log_samples_by_id(path, part)
+            got = read_eval_log_samples_by_id(path, part, exclude_fields=exclude_fields)
         except IndexError:
             if all_samples_required:
                 raise
             got = []
             for sid, epoch in part:  # an unfinished log: take the samples of this stretch that exist
                 try:
-                    got.append(read_eval_log_sample(path, id=sid, epoch=epoch))
+                    got.append(read_eval_log_sample(path, id=sid, epoch=epoch, exclude_fields=exclude_fields))
                 except IndexError:
                     continue
         yield from got

@@ -59,3 +59,10 @@ def test_an_incomplete_log_raises_unless_missing_samples_are_allowed(log_file: P
     want = [(s.id, s.epoch) for s in read_eval_log_samples(str(broken), all_samples_required=False)]
     assert got == want
     assert len(got) == 12 and not dropped & set(got)
+
+
+def test_excluded_fields_are_left_unread(log_file: Path) -> None:
+    full = next(iter_log_samples(log_file))
+    light = next(iter_log_samples(log_file, exclude_fields={"events"}))
+    assert full.events and not light.events
+    assert (light.id, light.output.completion) == (full.id, full.output.completion)
