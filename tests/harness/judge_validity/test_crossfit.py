@@ -66,13 +66,21 @@ def test_folds_are_stratified_disjoint_and_cover_every_session(annomi_csv: Path)
         annomi_session_folds(rows, 1)
 
 
-def test_no_session_is_scored_by_a_judge_trained_on_it(cross_fit: tuple[CrossFit, Path]) -> None:
+def test_no_session_is_scored_by_a_judge_trained_on_it(cross_fit: tuple[CrossFit, Path], annomi_csv: Path) -> None:
+    import csv
+
     cf, work = cross_fit
+    with annomi_csv.open(encoding="utf-8", newline="") as fh:
+        therapist = [r["transcript_id"] for r in csv.DictReader(fh) if r["interlocutor"] == "therapist"]
     every = {s for f in cf.folds for s in f}
     assert len(every) == 9 and sum(len(f) for f in cf.folds) == 9
     for f, held in enumerate(cf.folds):
-        built = json.loads((work / f"fold-{f + 1}" / "heads.json").read_text())["annomi"]  # what the build used
+        manifest = json.loads((work / f"fold-{f + 1}" / "heads.json").read_text())
+        built = manifest["annomi"]  # what the build used
         assert list(cf.trained_on[f]) == built["train_sessions"] and built["heldout_sessions"] == list(held)
+        # the classifier saw exactly the training sessions' therapist turns, and measured itself on the fold's
+        assert manifest["behaviour_classifier"]["n_train"] == sum(s not in held for s in therapist)
+        assert manifest["behaviour_classifier"]["n_heldout"] == sum(s in held for s in therapist)
         assert not set(built["train_sessions"]) & set(held)
         assert set(built["train_sessions"]) | set(held) == every  # trained on all the other folds
         assert cf.scored[f] and cf.scored[f] <= set(held)  # the fold's judge scored only its own sessions
