@@ -162,8 +162,8 @@ def cross_fit_annomi(annomi_csv: str | Path, *, folds: int = 5, seed: int = 0, l
     saw neither. A pair of a low session of fold i and a high session of fold j could be compared by no fold judge
     (judge i trained on fold j, judge j on fold i); scoring each side with its own fold judge would compare scores of
     two different models (a difference of scales, not of sessions), and a judge that saw neither fold would need
-    k(k-1)/2 more builds. Within-fold pairs lose nothing that matters for the interval: every low-quality session
-    (the bootstrap's cluster) is still measured, against about 1/k of the high-quality ones.
+    k(k-1)/2 more builds. Within-fold pairs keep what the interval depends on most: every low-quality session (the
+    bootstrap's cluster) is measured, each against about 1/k of the high-quality ones (so each is a noisier mean).
 
     `criteria`: those of `overall` and :data:`ANNOMI_CODES` to measure (default all four). `limit`: at most this many
     pooled pairs per criterion (seeded). `work`: keep the fold judges there (default: a temporary folder).
