@@ -14,7 +14,11 @@ Sets (from ../shared when present; nothing derived from them is written into the
   `self_motivated_change`).
 
     python benchmarks/judge_validity.py [--judges rm,rm-finetuned,logprob,llm] [--sets epitome,annomi]
-        [--generative-limit 100] [--limit N] [--json OUT]
+        [--generative-limit 100] [--limit N] [--cross-fit 5,10] [--json OUT]
+
+`--cross-fit K[,K2]` adds, for `rm` on AnnoMI, the default judge's RECIPE cross-fitted over K folds of sessions
+(`harness.judge_validity.cross_fit_annomi`: rebuilt per fold, every session scored by a judge built without it;
+not the shipped weights, whose figure is the held-out row).
 
 Prints a markdown table (benchmarks/README.md), the seconds per judged pair and, for reward heads, the loading time
 and milliseconds per reply (every EPITOME reply scored once).
@@ -32,7 +36,15 @@ from typing import Any
 
 from _bench import ROOT, header
 
-from harness.judge_validity import annomi_set, epitome_set, held_out_for, judge_from_config, validate
+from harness.judge_validity import (
+    annomi_set,
+    cross_fit_annomi,
+    epitome_set,
+    held_out_for,
+    is_recipe_judge,
+    judge_from_config,
+    validate,
+)
 
 SHARED = ROOT.parent / "shared" / "data"
 JUDGES = {
@@ -75,6 +87,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="pairs (and rated items) per criterion for every judge")
     ap.add_argument("--sets", default="epitome,annomi", help="comma-separated real sets to measure (when present)")
     ap.add_argument("--n-boot", type=int, default=2000)
+    ap.add_argument("--cross-fit", default="", help="rm on AnnoMI: also the recipe cross-fitted over these fold "
+                    "counts (comma-separated, e.g. 5,10)")
     ap.add_argument("--json", default=None, help="write every report here")
     args = ap.parse_args()
     header("judge validity on real human labels (issue 14)")
@@ -125,6 +139,19 @@ def main() -> None:
                     c = rep["criteria"][crit]
                     reports[f"{kind}:{s.name}:{crit}"] = c
                     print(row(kind, c, seconds / max(c["n"] + c["unscored"], 1)), flush=True)
+                if s.name == "annomi" and is_recipe_judge(trained):
+                    for k in [int(x) for x in args.cross_fit.split(",") if x.strip()]:
+                        start = time.perf_counter()
+                        rep = cross_fit_annomi(s.source, folds=k, l2=float(trained["head"]["l2"]),
+                                               n_boot=args.n_boot, limit=limit, name=judge.name).report
+                        seconds = time.perf_counter() - start
+                        print(f"# {kind} recipe, {k}-fold cross-fit: {seconds:.0f} s (building {k} judges "
+                              f"included); {rep['cross_fit']['measures']}", flush=True)
+                        n_all = sum(x["n"] + x["unscored"] for x in rep["criteria"].values())
+                        for crit, c in rep["criteria"].items():
+                            reports[f"{kind}-recipe-{k}fold:{s.name}:{crit}"] = c
+                            print(row(f"{kind} recipe ({k}-fold cross-fit)", c, seconds / max(n_all, 1)),
+                                  flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(reports, indent=2, sort_keys=True) + "\n")
 

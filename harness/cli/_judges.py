@@ -65,19 +65,36 @@ def cmd_judges_validate(args: argparse.Namespace) -> int:
     judge, plan = judge_from_config(args.config, log_dir=Path(args.log_dir) if args.log_dir else None,
                                     display=args.display)
     trained = getattr(getattr(judge, "heads", None), "manifest", None)
+    recipe_csv = _cross_fit_source(args, trained, judge.name)
     sets = [held_out_for(s, trained, seed=args.seed).limited(args.limit, args.seed) for s in sets]
     only = [args.criterion] if args.criterion else None
     report = validate(sets, judge, criteria=only, n_boot=args.n_boot, seed=args.seed)
     if not report["criteria"]:
         raise InputError(None, "--criterion", args.criterion, "no set has pairs on this criterion",
                          "drop --criterion, or name a criterion the sets label")
+    recipe = None
+    if recipe_csv is not None:
+        from harness.judge_validity import cross_fit_annomi
+
+        l2 = float((trained or {})["head"]["l2"])
+        recipe = cross_fit_annomi(recipe_csv, folds=args.cross_fit, seed=args.seed, l2=l2,
+                                  criteria=only, n_boot=args.n_boot, limit=args.limit, name=judge.name,
+                                  log=lambda m: print(m, file=sys.stderr, flush=True)).report
     print(format_report(report), end="")
+    if recipe is not None:
+        from harness.judge_validity import format_cross_fit
+
+        print("\nThe figures above are the shipped judge's (held-out sessions). Below: its recipe, cross-fitted.\n")
+        print(format_cross_fit(recipe), end="")
     if args.json:
         from harness.core import atomic_write_text
 
         out = Path(args.json)
         out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out, json.dumps(schema_json(report), indent=2, sort_keys=True) + "\n")
+        doc = schema_json(report)
+        if recipe is not None:
+            doc["recipe_cross_fit"] = {**schema_json(recipe), "cross_fit": recipe["cross_fit"]}
+        atomic_write_text(out, json.dumps(doc, indent=2, sort_keys=True) + "\n")
         print(f"JSON: {out}")
     if args.card:
         from harness.run import theraeval_home
@@ -94,6 +111,25 @@ def cmd_judges_validate(args: argparse.Namespace) -> int:
         if "warning" in c:
             print(f"warning: [{c['criterion']}@{c['set']}] {c['warning']}", file=sys.stderr)
     return 0
+
+
+def _cross_fit_source(args: argparse.Namespace, manifest: dict[str, Any] | None, judge: str) -> str | None:
+    """The AnnoMI file `--cross-fit` rebuilds the judge's recipe on (None without the option); every check before
+    any judging: a recipe-built judge, an annomi:<csv> set, a fold count its strata allow."""
+    if args.cross_fit is None:
+        return None
+    from harness.judge_validity import check_cross_fit, is_recipe_judge
+
+    if not is_recipe_judge(manifest):
+        raise InputError(args.config, "judge", judge, "--cross-fit retrains the bundled judge's recipe "
+                         "(scripts/train_judge.py) per fold, and this judge was not built by it",
+                         'drop --cross-fit, or validate a config with [judge] kind = "rm", heads = "builtin"')
+    where = [s.partition(":")[2] for s in [*args.sets, *(args.set or [])] if s.startswith("annomi:")]
+    if len(where) != 1:
+        raise InputError(None, "--cross-fit", args.cross_fit, f"needs one annomi:<csv> set ({len(where)} given)",
+                         "add annomi:<AnnoMI-full.csv>")
+    check_cross_fit(where[0], args.cross_fit, seed=args.seed, criteria=[args.criterion] if args.criterion else None)
+    return where[0]
 
 
 def _judges_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse._SubParsersAction[Any]:
@@ -143,4 +179,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                     help="write judge_card.json to the config's run directory (and $THERAEVAL_HOME/judge_cards/)")
     jv.add_argument("--log-dir", default=None,
                     help="llm/logprob judges: keep inspect logs and the call cache here (default: a temporary folder)")
+    jv.add_argument("--cross-fit", type=int, default=None, metavar="K",
+                    help="also measure the bundled judge's RECIPE on annomi:<csv>: rebuilt K times, each fold of "
+                         "sessions scored by a judge built on the others (every session measured; not the shipped "
+                         "weights, whose figure stays the held-out one); rm judges built by scripts/train_judge.py")
     jv.set_defaults(fn=cmd_judges_validate)

@@ -9,6 +9,8 @@ longer wins, shorter wins, more question marks wins, a bag-of-words logistic reg
 the human ceiling when there are several raters, and rank agreement for pointwise judges. The judge card
 (``judge_card.json``) records the verdict per criterion. ``shortcut_audit`` measures the same baselines on a pairs
 file itself (how far length, question marks, openings and a bag of words separate its better and worse replies).
+``cross_fit_annomi`` measures the default judge's recipe on every AnnoMI session: rebuilt per fold of sessions
+(``build_evidence_judge``), each fold scored by the judge built without it, the out-of-fold verdicts pooled.
 
 Reads: the validation files and the run config. Writes: only what the caller asks (``--json``, the judge card,
 inspect logs of generative judges in a work folder). May import: ``harness.verdicts``, ``harness.run``, ``tasks``,
@@ -18,6 +20,7 @@ inspect logs of generative judges in a work folder). May import: ``harness.verdi
 from harness.judge_validity._adapters import (
     ANNOMI_CODES,
     EPITOME_FILES,
+    annomi_sessions,
     annomi_set,
     csv_set,
     epitome_items,
@@ -41,6 +44,16 @@ from harness.judge_validity._card import (
     card_key,
     find_judge_card,
     write_card,
+)
+from harness.judge_validity._crossfit import (
+    RECIPE_NOTE,
+    CrossFit,
+    OutOfFoldJudge,
+    annomi_session_folds,
+    check_cross_fit,
+    cross_fit_annomi,
+    format_cross_fit,
+    is_recipe_judge,
 )
 from harness.judge_validity._judges import (
     FunctionJudge,
@@ -94,15 +107,18 @@ __all__ = [
     "EPITOME_FILES",
     "FIXED_WEIGHTS",
     "LENGTH_MATCH",
+    "RECIPE_NOTE",
     "MIN_PAIRS",
     "NOT_BETTER",
     "NOT_VALIDATED",
     "STATUSES",
     "Accuracy",
+    "CrossFit",
     "Difference",
     "FunctionJudge",
     "InspectJudge",
     "JudgedPair",
+    "OutOfFoldJudge",
     "PairJudge",
     "RankAgreement",
     "RatedItem",
@@ -111,22 +127,28 @@ __all__ = [
     "ValidationPair",
     "ValidationSet",
     "accuracy",
+    "annomi_session_folds",
     "annomi_session_split",
+    "annomi_sessions",
     "annomi_set",
     "attach_judge_card",
     "bag_of_words_verdicts",
     "build_card",
     "build_evidence_judge",
+    "check_cross_fit",
     "BUNDLED_CARD",
     "card_key",
     "credit",
+    "cross_fit_annomi",
     "csv_set",
     "epitome_items",
     "epitome_set",
     "find_judge_card",
+    "format_cross_fit",
     "format_report",
     "held_out_for",
     "human_ceiling",
+    "is_recipe_judge",
     "judge_from_config",
     "length_matched",
     "load_pairwise",

@@ -158,6 +158,12 @@ def annomi_set(path: str | Path, *, seed: int = 0, per_session: int = 10, sessio
     return ValidationSet("annomi", str(p), file_sha256(p), tuple(pairs), (), rule)
 
 
+def annomi_sessions(pair: ValidationPair) -> set[str]:
+    """The AnnoMI transcript ids a pair of :func:`annomi_set` shows (from its id: ``session-<id>`` per whole
+    session, ``<id>/<utterance id>`` per therapist turn)."""
+    return {part.removeprefix("session-").split("/")[0] for part in pair.id.split("|")}
+
+
 def _session_text(rows: list[dict[str, str]]) -> str:
     return "\n".join(f"{r['interlocutor'].upper()}: {r['utterance_text']}" for r in rows)
 

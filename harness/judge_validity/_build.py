@@ -126,12 +126,15 @@ def _accuracy(margins: np.ndarray) -> float | None:
 
 
 def build_evidence_judge(annomi_csv: str | Path, out: Path, *, l2: float = 0.01,
-                         finetuned: dict[str, Any] | None = None) -> dict[str, Any]:
+                         finetuned: dict[str, Any] | None = None,
+                         sessions: tuple[Sequence[str], Sequence[str]] | None = None) -> dict[str, Any]:
     """Train the behaviour classifier and the fitted heads on AnnoMI's training sessions; write the judge to `out`.
 
     `finetuned`: the record of :func:`train_finetuned_encoder`, whose adapter file is already in `out`: the judge
     uses that cross-encoder's behaviour (and next-talk) features instead of a TF-IDF classifier, and the heads are
     refitted on them exactly as for the default.
+    `sessions`: (training sessions, held-out sessions) instead of :func:`annomi_session_split` (the cross-fitted
+    validation of the recipe builds one judge per fold this way, :func:`~harness.judge_validity.cross_fit_annomi`).
     """
     from harness.reward_heads import (
         ADAPTER_FILE,
@@ -148,8 +151,10 @@ def build_evidence_judge(annomi_csv: str | Path, out: Path, *, l2: float = 0.01,
     p = Path(annomi_csv)
     with p.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    train_s, held_s = annomi_session_split(rows)
+    train_s, held_s = annomi_session_split(rows) if sessions is None else (list(sessions[0]), list(sessions[1]))
     tr, te = set(train_s), set(held_s)
+    if tr & te:
+        raise ValueError(f"sessions both trained on and held out: {sorted(tr & te, key=_num)[:5]}")
     out.mkdir(parents=True, exist_ok=True)
     if finetuned is not None:
         enc = EvidenceEncoder(FinetunedBehaviour(out / ADAPTER_FILE))

@@ -64,6 +64,7 @@ def test_logprob_judge_through_inspect(tmp_path: Path) -> None:
     (["--set", "epitome:/nonexistent/dir"], "path"),
     (["--set", "bogus:thing"], "set"),
     (["--n-boot", "5"], "--n-boot"),
+    (["--cross-fit", "3"], "judge"),  # an llm judge: no recipe to retrain per fold
 ])
 def test_bad_arguments_exit_2_and_write_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                 extra: list[str], field: str) -> None:
