@@ -6,9 +6,7 @@ definition-based empathy evidence + an AnnoMI-trained behaviour classifier) + on
 - `empathy`, `overall`, `safety`, `trust_rapport`: weights set from published definitions (:data:`FIXED_WEIGHTS`),
   not fitted to any labels;
 - `active_listening`, `patient_autonomy`, `self_motivated_change`: Bradley-Terry heads fitted on AnnoMI
-  behaviour-code pairs (:data:`~harness.judge_validity.ANNOMI_CODES`) of the training sessions only; only
-  `self_motivated_change` is fitted on the client-talk interactions (:data:`~harness.reward_heads.TALK_FEATURES`,
-  from a client-talk classifier trained on the training sessions' client utterances), the others on the rest.
+  behaviour-code pairs (:data:`~harness.judge_validity.ANNOMI_CODES`) of the training sessions only.
 
 AnnoMI sessions are split once (:func:`annomi_session_split`); the held-out ones are recorded in heads.json and
 are the only AnnoMI sessions :func:`held_out_for` lets the validator measure this judge on.
@@ -141,8 +139,6 @@ def build_evidence_judge(annomi_csv: str | Path, out: Path, *, l2: float = 0.01,
     from harness.reward_heads import (
         ADAPTER_FILE,
         BEHAVIOURS,
-        TALK_CLASSIFIER_FILE,
-        TALK_FEATURES,
         EvidenceEncoder,
         FinetunedBehaviour,
         behaviour_of,
@@ -160,7 +156,6 @@ def build_evidence_judge(annomi_csv: str | Path, out: Path, *, l2: float = 0.01,
     if tr & te:
         raise ValueError(f"sessions both trained on and held out: {sorted(tr & te, key=_num)[:5]}")
     out.mkdir(parents=True, exist_ok=True)
-    talk_info: dict[str, Any] = {}
     if finetuned is not None:
         enc = EvidenceEncoder(FinetunedBehaviour(out / ADAPTER_FILE))
         info = {k: v for k, v in finetuned.items() if k != "sessions"}
@@ -180,14 +175,10 @@ def build_evidence_judge(annomi_csv: str | Path, out: Path, *, l2: float = 0.01,
                 "labels": list(BEHAVIOURS), "unit": "one therapist utterance (applied per sentence when judging)"}
         clf = fit_behaviour_classifier([r["utterance_text"] for r in fit], [behaviour_of(r) for r in fit], info=info)
         clf.save(out / CLASSIFIER_FILE)
-        talk_clf = _fit_talk_classifier(rows, tr, te)
-        talk_clf.save(out / TALK_CLASSIFIER_FILE)
-        enc = EvidenceEncoder(clf, talk_clf)
-        talk_info = {"client_talk_classifier": talk_clf.info}
+        enc = EvidenceEncoder(clf)
     codes = annomi_set(p, per_session=40, criteria=tuple(ANNOMI_CODES), sessions=tr)
     held_codes = annomi_set(p, criteria=("overall", *ANNOMI_CODES), sessions=te, sessions_per_low=len(te))
     weights: dict[str, tuple[np.ndarray, float, dict[str, Any]]] = {}
-    plain = np.array([f not in TALK_FEATURES for f in enc.features])
     for crit in ("empathy", "overall", "active_listening", "patient_autonomy", "self_motivated_change", "safety",
                  "trust_rapport"):
         held = held_codes.of(crit)
@@ -195,10 +186,8 @@ def build_evidence_judge(annomi_csv: str | Path, out: Path, *, l2: float = 0.01,
             w, how, n_fit = _weights(enc.features, FIXED_WEIGHTS[crit]), "fixed from definitions", 0
         else:
             train_pairs = codes.of(crit)
-            cols = np.ones_like(plain) if crit == "self_motivated_change" else plain
-            w = np.zeros(enc.dim)
-            w[cols] = fit_bradley_terry(_diffs(enc, train_pairs)[:, cols], l2)
-            how, n_fit = "Bradley-Terry on AnnoMI codes", len(train_pairs)
+            w, how, n_fit = fit_bradley_terry(_diffs(enc, train_pairs), l2), "Bradley-Terry on AnnoMI codes", \
+                len(train_pairs)
         m = _diffs(enc, held) @ w if held else np.zeros(0)
         weights[crit] = (w, 0.0, {"weights": how, "n_fit_pairs": n_fit, "backed_by": BACKED_BY[crit],
                                   "heldout_n": len(held), "heldout_accuracy": _accuracy(m)})
@@ -209,32 +198,7 @@ def build_evidence_judge(annomi_csv: str | Path, out: Path, *, l2: float = 0.01,
                               "data": {"file": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
                                        "source": ANNOMI_SOURCE},
                               "annomi": {"train_sessions": train_s, "heldout_sessions": held_s},
-                              ("finetuned_encoder" if finetuned is not None else "behaviour_classifier"): info,
-                              **talk_info})
-
-
-def _fit_talk_classifier(rows: Sequence[dict[str, str]], train: set[str], held: set[str]) -> Any:
-    """The client-talk classifier (:data:`~harness.reward_heads.TALK_TYPES`) fitted on the client utterances of the
-    `train` sessions; its info records the accuracy on the `held` sessions' client utterances (never used to
-    choose anything)."""
-    from harness.reward_heads import TALK_TYPES, fit_behaviour_classifier
-
-    client = [r for r in rows if r["interlocutor"] == "client" and r["utterance_text"].strip()
-              and r["client_talk_type"] in TALK_TYPES]
-    fit = [r for r in client if r["transcript_id"] in train]
-    test = [r for r in client if r["transcript_id"] in held]
-    clf = fit_behaviour_classifier([r["utterance_text"] for r in fit], [r["client_talk_type"] for r in fit],
-                                   classes=TALK_TYPES)
-    info: dict[str, Any] = {"source": ANNOMI_SOURCE, "n_train": len(fit), "n_heldout": len(test),
-                            "labels": list(TALK_TYPES), "unit": "one client utterance (the context's last "
-                            "64 words when judging)"}
-    if test:
-        pred = clf.predict_proba([r["utterance_text"] for r in test]).argmax(axis=1)
-        gold = np.array([TALK_TYPES.index(r["client_talk_type"]) for r in test])
-        info.update(heldout_accuracy=float(np.mean(pred == gold)),
-                    heldout_majority=float(np.bincount(gold, minlength=len(TALK_TYPES)).max() / len(gold)))
-    clf.info = info
-    return clf
+                              ("finetuned_encoder" if finetuned is not None else "behaviour_classifier"): info})
 
 
 VALID_FRACTION = 0.15

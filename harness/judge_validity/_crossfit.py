@@ -83,11 +83,11 @@ def is_recipe_judge(manifest: Mapping[str, Any] | None) -> bool:
     (the bundled default, or ``scripts/train_judge.py --out``): only such a judge's recipe can be cross-fitted here.
     The fine-tuned variant (its encoder is trained for 20 minutes) and a judge whose empathy head was refitted on
     EPITOME (:func:`train_epitome_judge`) are other recipes."""
-    from harness.reward_heads import EVIDENCE_ENCODER, EVIDENCE_TALK_ENCODER
+    from harness.reward_heads import EVIDENCE_ENCODER
 
     m = manifest or {}
-    return (m.get("encoder", {}).get("name") in (EVIDENCE_ENCODER, EVIDENCE_TALK_ENCODER)
-            and "behaviour_classifier" in m and "annomi" in m and "epitome" not in m)
+    return (m.get("encoder", {}).get("name") == EVIDENCE_ENCODER and "behaviour_classifier" in m
+            and "annomi" in m and "epitome" not in m)
 
 
 class OutOfFoldJudge:

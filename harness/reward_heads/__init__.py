@@ -16,14 +16,9 @@ Reads: pairs JSONL / EPITOME CSV, head folders. Writes: head folders (``train_he
 from harness.reward_heads._behaviour import (
     BEHAVIOURS,
     EVIDENCE_ENCODER,
-    EVIDENCE_TALK_ENCODER,
     FEATURES,
     FINETUNED_ENCODER,
     FINETUNED_FEATURES,
-    TALK_CLASSIFIER_FILE,
-    TALK_ENCODER_FEATURES,
-    TALK_FEATURES,
-    TALK_TYPES,
     BehaviourClassifier,
     EvidenceEncoder,
     behaviour_of,
@@ -39,6 +34,7 @@ from harness.reward_heads._encoder import (
 )
 from harness.reward_heads._finetuned import (
     ADAPTER_FILE,
+    TALK_TYPES,
     FinetuneConfig,
     FinetunedBehaviour,
     TurnExample,
@@ -84,10 +80,6 @@ __all__ = [
     "EMBEDDING_DIM",
     "ENCODER_NAME",
     "EVIDENCE_ENCODER",
-    "EVIDENCE_TALK_ENCODER",
-    "TALK_CLASSIFIER_FILE",
-    "TALK_ENCODER_FEATURES",
-    "TALK_FEATURES",
     "FEATURES",
     "FINETUNED_ENCODER",
     "FINETUNED_FEATURES",

@@ -6,13 +6,10 @@ features exactly as they score MiniLM embeddings. Features of a (context, respon
 - :data:`~harness.reward_heads._evidence.EVIDENCE_FEATURES` (written from published definitions, never fitted);
 - per therapist behaviour of AnnoMI's expert codes (:data:`BEHAVIOURS`), the sum over the response's sentences of
   the classifier's probability, capped at `CAP` (a reply earns evidence by doing more kinds of things, not by
-  being long);
-- with a client-talk classifier (encoder :data:`EVIDENCE_TALK_ENCODER`, the default judge since 2026-12-07): the
-  reply's behaviours after the client's change / sustain talk in the context (:data:`TALK_INTERACTIONS`).
+  being long).
 
-Each classifier is a TF-IDF (words and word pairs) multinomial logistic regression fitted on AnnoMI utterances
-(therapist utterances for the behaviours, client utterances for the talk type; ``scripts/train_judge.py``); its
-file holds coefficients, a vocabulary and idf weights, no utterance.
+The classifier is a TF-IDF (words and word pairs) multinomial logistic regression fitted on AnnoMI therapist
+utterances (``scripts/train_judge.py``); its file holds coefficients, a vocabulary and idf weights, no utterance.
 No neural network runs: scoring is a few milliseconds per response on one CPU core.
 """
 
@@ -35,9 +32,6 @@ CLASSIFIER_FILE = "behaviour_classifier.json"
 BEHAVIOURS: tuple[str, ...] = ("complex_reflection", "simple_reflection", "open_question", "closed_question",
                                "information", "advice", "negotiation", "other")
 """AnnoMI therapist codes (main behaviour + subtype); `negotiation` merges AnnoMI's negotiation and options."""
-TALK_TYPES: tuple[str, ...] = ("change", "neutral", "sustain")
-"""AnnoMI's client talk types (`client_talk_type`): toward change, neither, toward the status quo."""
-TALK_CLASSIFIER_FILE = "client_talk_classifier.json"
 TFIDF_SETTINGS: dict[str, Any] = {"ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True, "max_features": 3000}
 
 
@@ -56,10 +50,7 @@ def behaviour_of(row: dict[str, str]) -> str:
 
 @dataclass
 class BehaviourClassifier:
-    """TF-IDF + multinomial logistic regression over one utterance; `labels[i]` is column i of the probabilities.
-
-    Two are trained on AnnoMI: over therapist utterances (labels :data:`BEHAVIOURS`) and over client utterances
-    (labels :data:`TALK_TYPES`, the client-talk classifier)."""
+    """TF-IDF + multinomial logistic regression over one sentence; `labels[i]` is column i of the probabilities."""
 
     labels: tuple[str, ...]
     coef: np.ndarray
@@ -95,8 +86,7 @@ class BehaviourClassifier:
         atomic_write_text(path, json.dumps(data, indent=0) + "\n")
 
     @classmethod
-    def load(cls, path: str | Path, labels: tuple[str, ...] = BEHAVIOURS) -> BehaviourClassifier:
-        """Read a classifier file; its labels must be `labels` (:data:`BEHAVIOURS` or :data:`TALK_TYPES`)."""
+    def load(cls, path: str | Path) -> BehaviourClassifier:
         p = Path(path)
         try:
             d = json.loads(p.read_text(encoding="utf-8"))
@@ -106,60 +96,37 @@ class BehaviourClassifier:
                       idf=np.asarray(d["idf"], dtype=np.float64), info=dict(d.get("info", {})))
         except FileNotFoundError:
             raise InputError(p, "path", str(p), "behaviour classifier file not found",
-                             f"keep {p.name} beside heads.json (retrain: python scripts/train_judge.py)") from None
+                             "keep behaviour_classifier.json beside heads.json (retrain: python scripts/train_judge.py)"
+                             ) from None
         except (ValueError, KeyError, TypeError) as e:
             raise InputError(p, "classifier", str(e)[:80], "not a behaviour classifier file",
                              "retrain it: python scripts/train_judge.py") from None
-        if clf.labels != labels:
-            raise InputError(p, "labels", list(clf.labels), f"expected {list(labels)}",
+        if clf.labels != BEHAVIOURS:
+            raise InputError(p, "labels", list(clf.labels), f"expected {list(BEHAVIOURS)}",
                              "retrain it: python scripts/train_judge.py")
         return clf
 
 
 def fit_behaviour_classifier(texts: Sequence[str], labels: Sequence[str], *, c: float = 2.0,
-                             info: dict[str, Any] | None = None,
-                             classes: tuple[str, ...] = BEHAVIOURS) -> BehaviourClassifier:
-    """Fit the classifier with scikit-learn (``TfidfVectorizer`` + ``LogisticRegression``, L2, `C = c`, lbfgs);
-    `classes`: :data:`BEHAVIOURS` (therapist utterances) or :data:`TALK_TYPES` (client utterances)."""
+                             info: dict[str, Any] | None = None) -> BehaviourClassifier:
+    """Fit the classifier with scikit-learn (``TfidfVectorizer`` + ``LogisticRegression``, L2, `C = c`, lbfgs)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    missing = sorted(set(classes) - set(labels))
+    missing = sorted(set(BEHAVIOURS) - set(labels))
     if missing:
-        raise InputError(None, "labels", missing, "classes without a training utterance",
-                         "train on more sessions (every class needs examples)")
+        raise InputError(None, "labels", missing, "behaviours without a training utterance",
+                         "train on more sessions (every behaviour needs examples)")
     tv = TfidfVectorizer(**TFIDF_SETTINGS).fit(list(texts))
     model = LogisticRegression(C=c, max_iter=5000).fit(tv.transform(list(texts)), list(labels))
-    order = [list(model.classes_).index(b) for b in classes]
-    return BehaviourClassifier(labels=classes, coef=model.coef_[order], intercept=model.intercept_[order],
+    order = [list(model.classes_).index(b) for b in BEHAVIOURS]
+    return BehaviourClassifier(labels=BEHAVIOURS, coef=model.coef_[order], intercept=model.intercept_[order],
                                vocabulary={str(k): int(v) for k, v in tv.vocabulary_.items()}, idf=tv.idf_,
                                info=dict(info or {}))
 
 
 FEATURES: tuple[str, ...] = (*EVIDENCE_FEATURES, *BEHAVIOURS)
 """The evidence encoder's feature order (what each head weight multiplies)."""
-
-EVIDENCE_TALK_ENCODER = "theraeval/evidence-v2"
-"""The encoder name of heads over :data:`TALK_ENCODER_FEATURES` (the evidence features and the interactions with
-the client's talk in the context); heads.json of encoder ``theraeval/evidence-v1`` (no client-talk classifier) load
-as before."""
-TALK_INTERACTIONS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("reflection_after_change", ("complex_reflection", "simple_reflection"), "change"),
-    ("question_after_change", ("open_question", "closed_question"), "change"),
-    ("input_after_change", ("information", "advice", "negotiation"), "change"),
-    ("reflection_after_sustain", ("complex_reflection", "simple_reflection"), "sustain"),
-    ("question_after_sustain", ("open_question", "closed_question"), "sustain"),
-    ("input_after_sustain", ("information", "advice", "negotiation"), "sustain"),
-)
-"""(feature, therapist behaviours, client talk type in the context): feature = (the reply's capped behaviour sums
-over those behaviours) x P(the context's client turn is that talk type). From MI's sequential-coding findings:
-client change talk follows reflections and questions that take up the client's own change talk, while reflecting,
-questioning or arguing with sustain talk (and advice after it) is followed by sustain talk (Moyers & Martin 2006,
-J Subst Abuse Treat 30:245; Moyers et al. 2009, J Consult Clin Psychol 77:1113; Apodaca & Longabaugh 2009,
-Addiction 104:705). Neutral talk is the reference. Chosen before any measurement; only the `self_motivated_change`
-head is fitted on them (the other heads' weights on them are 0)."""
-TALK_FEATURES: tuple[str, ...] = tuple(name for name, _, _ in TALK_INTERACTIONS)
-TALK_ENCODER_FEATURES: tuple[str, ...] = (*FEATURES, *TALK_FEATURES)
 
 
 FINETUNED_ENCODER = "theraeval/evidence-finetuned-v1"
@@ -174,39 +141,27 @@ CONTEXT_WORDS = 64
 class EvidenceEncoder:
     """(context, response) -> :data:`FEATURES` (an :class:`~harness.reward_heads.Embedder`; deterministic).
 
-    With the TF-IDF :class:`BehaviourClassifier`, each sentence of the reply is classified alone; with a client-talk
-    classifier too (`talk`), the context's last :data:`CONTEXT_WORDS` words are classified as change / neutral /
-    sustain talk (nothing for an empty context) and :data:`TALK_FEATURES` are added. With the
+    With the TF-IDF :class:`BehaviourClassifier`, each sentence of the reply is classified alone. With the
     fine-tuned cross-encoder (:class:`~harness.reward_heads.FinetunedBehaviour`), each sentence is classified after
     the context's last :data:`CONTEXT_WORDS` words, and two features are added (:data:`FINETUNED_FEATURES`): the
     probability that the client's next turn after the whole reply is change talk, and sustain talk.
     """
 
-    def __init__(self, classifier: BehaviourClassifier | Any, talk: BehaviourClassifier | None = None) -> None:
+    def __init__(self, classifier: BehaviourClassifier | Any) -> None:
         self.classifier = classifier
-        self.talk = talk
         self.finetuned = not isinstance(classifier, BehaviourClassifier)
-        if self.finetuned and talk is not None:
-            raise InputError(None, "talk", TALK_CLASSIFIER_FILE, "a client-talk classifier with the fine-tuned "
-                             "encoder", "use it with the TF-IDF behaviour classifier only")
-        if self.finetuned:
-            self.name, self.features = FINETUNED_ENCODER, FINETUNED_FEATURES
-        elif talk is not None:
-            self.name, self.features = EVIDENCE_TALK_ENCODER, TALK_ENCODER_FEATURES
-        else:
-            self.name, self.features = EVIDENCE_ENCODER, FEATURES
+        self.name = FINETUNED_ENCODER if self.finetuned else EVIDENCE_ENCODER
+        self.features = FINETUNED_FEATURES if self.finetuned else FEATURES
         self.dim = len(self.features)
 
     @classmethod
-    def load(cls, folder: str | Path, *, finetuned: bool = False, talk: bool = False) -> EvidenceEncoder:
-        """The encoder of a judge folder: its TF-IDF classifier (and with `talk` its client-talk classifier), or
-        (`finetuned`) its fine-tuned cross-encoder."""
+    def load(cls, folder: str | Path, *, finetuned: bool = False) -> EvidenceEncoder:
+        """The encoder of a judge folder: its TF-IDF classifier, or (`finetuned`) its fine-tuned cross-encoder."""
         if finetuned:
             from harness.reward_heads._finetuned import ADAPTER_FILE, load_finetuned
 
             return cls(load_finetuned(Path(folder) / ADAPTER_FILE))
-        return cls(BehaviourClassifier.load(Path(folder) / CLASSIFIER_FILE),
-                   BehaviourClassifier.load(Path(folder) / TALK_CLASSIFIER_FILE, TALK_TYPES) if talk else None)
+        return cls(BehaviourClassifier.load(Path(folder) / CLASSIFIER_FILE))
 
     def embed(self, contexts: Sequence[str], responses: Sequence[str]) -> np.ndarray:
         if len(contexts) != len(responses):
@@ -233,13 +188,4 @@ class EvidenceEncoder:
         for i, ss in enumerate(split):
             out[i, n_ev:n_ev + n_beh] = np.minimum(probs[start:start + len(ss)].sum(axis=0), CAP)
             start += len(ss)
-        if self.talk is not None:
-            tails = [" ".join(c.split()[-CONTEXT_WORDS:]) for c in contexts]
-            spoken = [t for t in tails if t]
-            talk = np.zeros((len(tails), len(TALK_TYPES)))
-            if spoken:
-                talk[[i for i, t in enumerate(tails) if t]] = self.talk.predict_proba(spoken)
-            for j, (_, behaviours, kind) in enumerate(TALK_INTERACTIONS):
-                cols = [n_ev + BEHAVIOURS.index(b) for b in behaviours]
-                out[:, n_ev + n_beh + j] = out[:, cols].sum(axis=1) * talk[:, TALK_TYPES.index(kind)]
         return out

@@ -29,12 +29,14 @@ from typing import Any
 import numpy as np
 
 from harness.core import InputError
-from harness.reward_heads._behaviour import BEHAVIOURS, TALK_TYPES
+from harness.reward_heads._behaviour import BEHAVIOURS
 from harness.reward_heads._encoder import encoder_dir, mean_pooled, pair_batches
 
 logger = logging.getLogger(__name__)
 
 ADAPTER_FILE = "behaviour_encoder.safetensors"
+TALK_TYPES: tuple[str, ...] = ("change", "neutral", "sustain")
+"""AnnoMI client talk types, the second head's classes."""
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,7 @@ from typing import Any, Literal
 import numpy as np
 
 from harness.core import InputError
-from harness.reward_heads._behaviour import (
-    EVIDENCE_ENCODER,
-    EVIDENCE_TALK_ENCODER,
-    FINETUNED_ENCODER,
-    EvidenceEncoder,
-)
+from harness.reward_heads._behaviour import EVIDENCE_ENCODER, FINETUNED_ENCODER, EvidenceEncoder
 from harness.reward_heads._encoder import ENCODER_NAME, Embedder, get_encoder
 from harness.reward_heads._heads import LinearHead, load_heads
 
@@ -65,10 +60,8 @@ class RewardHeads:
         """
         folder = BUNDLED_HEADS if path is None else Path(path)
         heads, manifest = load_heads(folder)
-        name = manifest["encoder"]["name"]
-        if encoder is None and name in (EVIDENCE_ENCODER, EVIDENCE_TALK_ENCODER, FINETUNED_ENCODER):
-            encoder = EvidenceEncoder.load(folder, finetuned=name == FINETUNED_ENCODER,
-                                           talk=name == EVIDENCE_TALK_ENCODER)
+        if encoder is None and manifest["encoder"]["name"] in (EVIDENCE_ENCODER, FINETUNED_ENCODER):
+            encoder = EvidenceEncoder.load(folder, finetuned=manifest["encoder"]["name"] == FINETUNED_ENCODER)
         if encoder is not None and encoder.name != manifest["encoder"]["name"]:
             raise InputError(path, "encoder.name", encoder.name,
                              f"the heads were trained with {manifest['encoder']['name']!r}",
