@@ -93,27 +93,19 @@ class PairEncoder:
             raise InputError(None, "contexts", len(contexts),
                              f"{len(contexts)} contexts for {len(responses)} responses",
                              "pass one context per response (repeat the context for several responses)")
-        n = len(responses)
-        out = np.zeros((n, self.dim), dtype=np.float32)
-        if n == 0:
-            return out
-        torch = self._torch
-        with torch.inference_mode():
-            for idx, batch in pair_batches(self._tokenizer, contexts, responses, self.batch_size, self.max_length):
-                pooled = torch.nn.functional.normalize(mean_pooled(self._model, batch), p=2, dim=1)
-                out[idx] = pooled.float().cpu().numpy()
-        return out
+        return self._pooled(contexts, responses)
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """`(len(texts), dim)` float32 array of L2-normalised mean-pooled embeddings of single texts."""
+        return self._pooled(None, texts)
+
+    def _pooled(self, contexts: Sequence[str] | None, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if len(texts) == 0:
+            return out
         torch = self._torch
-        order = sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start:start + self.batch_size]
-                batch = self._tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                                        max_length=self.max_length, return_tensors="pt")
+            for idx, batch in pair_batches(self._tokenizer, contexts, texts, self.batch_size, self.max_length):
                 pooled = torch.nn.functional.normalize(mean_pooled(self._model, batch), p=2, dim=1)
                 out[idx] = pooled.float().cpu().numpy()
         return out
@@ -155,15 +147,19 @@ class ContextAwareEncoder:
                 "max_length": self.max_length}
 
 
-def pair_batches(tokenizer: Any, contexts: Sequence[str], texts: Sequence[str], batch_size: int,
+def pair_batches(tokenizer: Any, contexts: Sequence[str] | None, texts: Sequence[str], batch_size: int,
                  max_length: int) -> Iterator[tuple[list[int], Any]]:
-    """(indices, tokenized batch) of the (context, text) pairs in batches of similar length: sorting by length only
-    changes the padding, which the attention mask hides, so results go back to `indices`."""
-    order = sorted(range(len(texts)), key=lambda i: (len(contexts[i]) + len(texts[i]), i))
+    """(indices, tokenized batch) of the (context, text) pairs, or of the texts alone when `contexts` is None, in
+    batches of similar length: sorting by length only changes the padding, which the attention mask hides, so results
+    go back to `indices`."""
+    order = sorted(range(len(texts)), key=lambda i: ((len(contexts[i]) if contexts is not None else 0)
+                                                     + len(texts[i]), i))
     for start in range(0, len(order), batch_size):
         idx = order[start:start + batch_size]
-        yield idx, tokenizer([contexts[i] for i in idx], [texts[i] for i in idx], padding=True,
-                             truncation="longest_first", max_length=max_length, return_tensors="pt")
+        first = [contexts[i] for i in idx] if contexts is not None else [texts[i] for i in idx]
+        second = [texts[i] for i in idx] if contexts is not None else None
+        yield idx, tokenizer(first, second, padding=True, truncation="longest_first", max_length=max_length,
+                             return_tensors="pt")
 
 
 def mean_pooled(model: Any, batch: Any) -> Any:
