@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from harness.core import InputError
-from harness.reward_heads._encoder import ContextAwareEncoder, Embedder
+from harness.reward_heads._encoder import CONTEXT_AWARE_ENCODER, ContextAwareEncoder, Embedder
 from harness.reward_heads._pairs import RewardHeadPair, load_pairs
 
 logger = logging.getLogger(__name__)
@@ -21,8 +21,10 @@ logger = logging.getLogger(__name__)
 MANIFEST = "heads.json"
 FORMAT = "theraeval-reward-heads"
 FORMAT_VERSION = 2
-"""heads.json versions: 1 = linear heads over one encoder's features; 2 adds the context-aware MiniLM features
-(`ContextAwareEncoder`, the default of `train_heads` since 2026-12-07). Both load; a newer version is refused."""
+"""Newest heads.json version: 1 = linear heads over one encoder's features; 2 = heads over the context-aware MiniLM
+features (`ContextAwareEncoder`, the default of `train_heads` since 2026-12-07), which version-1 readers cannot
+score. `write_heads` writes the lowest version that describes the folder, so other heads stay version 1. Both load;
+a newer version is refused."""
 DEFAULT_L2 = 0.01
 DEFAULT_TIE_QUANTILE = 0.05
 CV_FOLDS = 5
@@ -237,7 +239,8 @@ def write_heads(folder: str | Path, weights: dict[str, tuple[np.ndarray, float, 
         (out / fname).write_bytes(save({"weight": np.asarray(w, dtype=np.float32)}, metadata={"criterion": c}))
         entries[c] = {"file": fname, "sha256": _sha256_file(out / fname), "tie_margin": float(margin),
                       "metrics": metrics}
-    manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "encoder": encoder, "head": head, **extra,
+    version = 2 if encoder.get("name") == CONTEXT_AWARE_ENCODER else 1
+    manifest = {"format": FORMAT, "format_version": version, "encoder": encoder, "head": head, **extra,
                 "criteria": entries}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return manifest

@@ -127,7 +127,7 @@ def test_heads_json_versions_old_load_newer_refused(tmp_path: Path, hash_encoder
     train_heads(_subset(4, 0, ("empathy",)), tmp_path / "h", encoder=hash_encoder)
     mpath = tmp_path / "h" / "heads.json"
     manifest = json.loads(mpath.read_text())
-    assert manifest["format_version"] == 2
+    assert manifest["format_version"] == 1  # not the context-aware features: the lowest version that describes it
     for version, ok in ((1, True), (2, True), (3, False)):
         mpath.write_text(json.dumps({**manifest, "format_version": version}))
         if ok:
@@ -151,10 +151,9 @@ def test_train_small_heads_on_the_real_encoder(tmp_path: Path) -> None:
     judge = RewardHeads.load(tmp_path / "heads")
     assert judge.manifest["encoder"]["name"] == CONTEXT_AWARE_ENCODER
     assert judge.score("safety", ["hi"], ["hello"]).shape == (1,)
-    assert judge.encoder.dim == 2 * 384 + 1
+    assert judge.encoder.dim == 2 * 384 + 1 and judge.manifest["format_version"] == 2
     train_heads(pairs, tmp_path / "old", seed=0, encoder=get_encoder())
-    mpath = tmp_path / "old" / "heads.json"
-    mpath.write_text(json.dumps({**json.loads(mpath.read_text()), "format_version": 1}))
     old = RewardHeads.load(tmp_path / "old")
+    assert old.manifest["format_version"] == 1
     assert old.manifest["encoder"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert old.encoder.dim == 384 and old.compare("safety", "hi", "hello", "hey") in ("A", "B", "tie")
