@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -19,6 +20,7 @@ from harness.reward_heads import (
     fit_bradley_terry,
     load_heads,
     load_pairs,
+    pooled_test_accuracy,
     save_pairs,
     train_heads,
 )
@@ -108,6 +110,24 @@ def test_load_heads_rejects_broken_folders(tmp_path: Path, hash_encoder: HashEnc
     (tmp_path / "h" / "empathy.safetensors").unlink()
     with pytest.raises(InputError, match="weight file not found"):
         load_heads(tmp_path / "h")
+
+
+def test_test_accuracy_per_pair_kind_and_pooled(tmp_path: Path, hash_encoder: HashEncoder) -> None:
+    pairs = _subset(12, 4, ("empathy", "safety"))
+    # mark the last 2 test pairs of empathy as another kind: empathy has 2 + 2 test pairs by kind, safety 4 + 0
+    test_emp = [i for i, p in enumerate(pairs) if p.criterion == "empathy" and p.split == "test"]
+    for i in test_emp[2:]:
+        pairs[i] = dataclasses.replace(pairs[i], kind="context_mismatch")
+    metrics = train_heads(pairs, tmp_path / "h", encoder=hash_encoder)
+    emp, saf = metrics["empathy"].test_by_kind, metrics["safety"].test_by_kind
+    assert emp is not None and saf is not None
+    assert {k: n for k, (n, _) in emp.items()} == {"contrast": 2, "context_mismatch": 2}
+    assert list(saf) == ["contrast"] and saf["contrast"] == (4, metrics["safety"].test_accuracy)
+    pooled = pooled_test_accuracy(metrics)
+    # contrast: (2 * acc_emp_contrast + 4 * acc_safety) / 6; mismatch: empathy's alone; all: over the 8 test pairs
+    assert pooled["contrast"] == pytest.approx((2 * emp["contrast"][1] + 4 * saf["contrast"][1]) / 6)
+    assert pooled["context_mismatch"] == emp["context_mismatch"][1]
+    assert pooled["all"] == pytest.approx((4 * (metrics["empathy"].test_accuracy or 0) + 4 * saf["contrast"][1]) / 8)
 
 
 def test_context_aware_features_are_pair_response_and_cosine(hash_encoder: HashEncoder) -> None:
