@@ -50,7 +50,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_judges_train(args: argparse.Namespace) -> int:
-    from harness.reward_heads import BUNDLED_PAIRS, train_heads
+    from harness.reward_heads import BUNDLED_PAIRS, pooled_test_accuracy, train_heads
 
     if args.pairs is not None and args.pairs.startswith("epitome:"):
         from harness.judge_validity import train_epitome_judge
@@ -82,6 +82,9 @@ def cmd_judges_train(args: argparse.Namespace) -> int:
         cv = f"{m.cv_accuracy:.3f}" if m.cv_accuracy is not None else "-"
         test = f"{m.test_accuracy:.3f}" if m.test_accuracy is not None else "-"
         print(f"{m.criterion:<24} {m.n_train:>7} {m.n_test:>6} {m.train_accuracy:>9.3f} {cv:>7} {test:>8}")
+    pooled = pooled_test_accuracy(metrics)
+    if len(pooled) > 2:  # several pair kinds: each kind's test accuracy, pooled over criteria
+        print("test accuracy by pair kind: " + ", ".join(f"{k} {a:.3f}" for k, a in pooled.items() if k != "all"))
     print(f"Heads written to {args.output}; use them with [judge] kind = \"rm\", heads = \"{args.output}\"")
     return 0
 

@@ -54,6 +54,9 @@ class ShortcutAudit:
     """The same with one model per criterion (each fitted on its own train pairs), pooled over the test split."""
     openings: dict[int, dict[str, tuple[int, int]]] = field(default_factory=dict)
     """For n = 1 and 2: opening n-gram -> (replies it opens on the chosen side, on the rejected side)."""
+    bow_test_by_kind: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    """Pair kind (``RewardHeadPair.kind``) -> the two bag-of-words figures on that kind's test pairs (one model,
+    one per criterion); the models are the same as above, fitted on every kind's train pairs."""
 
     def side_markers(self, min_count: int = OPENING_MIN_COUNT,
                      max_share: float = OPENING_MAX_SHARE) -> list[tuple[str, int, int]]:
@@ -72,6 +75,9 @@ class ShortcutAudit:
                  f"{pct(self.only_rejected_asks)}  lengths within 25% {pct(self.length_balanced)}",
                  f"bag-of-words on the test split: one model {pct(self.bow_test)}, "
                  f"one per criterion {pct(self.bow_test_per_criterion)}"]
+        if len(self.bow_test_by_kind) > 1:
+            lines += [f"  on {kind} test pairs: one model {pct(one)}, one per criterion {pct(per)}"
+                      for kind, (one, per) in self.bow_test_by_kind.items()]
         for n in sorted(self.openings):
             for side, k in (("chosen", 0), ("rejected", 1)):
                 best = sorted(self.openings[n].items(), key=lambda kv: (-kv[1][k], kv[0]))[:top]
@@ -87,10 +93,11 @@ def _mean_credit(verdicts: Sequence[str]) -> float:
     return float(np.mean([credit(v, "A") for v in verdicts])) if verdicts else float("nan")
 
 
-def _bow(vpairs: Sequence[ValidationPair], seed: int) -> list[str] | None:
-    """Test-split verdicts of `bag_of_words_verdicts` (fitted on the train split), or None when it cannot fit."""
+def _bow(vpairs: Sequence[ValidationPair], seed: int) -> dict[str, str] | None:
+    """Test-split verdicts of `bag_of_words_verdicts` (fitted on the train split) by pair id, or None when it cannot
+    fit."""
     v = bag_of_words_verdicts(vpairs, seed=seed)
-    return None if v is None else [x for x, p in zip(v, vpairs, strict=True) if p.split == "test"]
+    return None if v is None else {p.id: x for x, p in zip(v, vpairs, strict=True) if p.split == "test"}
 
 
 def shortcut_audit(pairs: Sequence[RewardHeadPair], *, seed: int = 0) -> ShortcutAudit:
@@ -103,19 +110,28 @@ def shortcut_audit(pairs: Sequence[RewardHeadPair], *, seed: int = 0) -> Shortcu
       Fitted once over all criteria, and once per criterion (criteria with too few pairs give no per-criterion
       figure).
     - openings: the first one and two words of each reply, counted per side.
+
+    The bag-of-words figures are also given per pair kind (``bow_test_by_kind``) when the file has several kinds.
     """
     vpairs = [ValidationPair(id=p.id, criterion=p.criterion, context=p.context, response_a=p.chosen,
                              response_b=p.rejected, label="A", cluster=p.context_id, split=p.split) for p in pairs]
     rules = trivial_verdicts(vpairs)
     has_q = [("?" in p.chosen, "?" in p.rejected) for p in pairs]
     bow = _bow(vpairs, seed)
-    per: list[str] = []
+    per: dict[str, str] = {}
     for c in dict.fromkeys(p.criterion for p in pairs):
         got = _bow([v for v in vpairs if v.criterion == c], seed)
         if got is None:
-            per = []
+            per = {}
             break
-        per += got
+        per.update(got)
+    kind_of = {p.id: p.kind for p in pairs}
+    by_kind: dict[str, tuple[float | None, float | None]] = {}
+    def of_kind(verdicts: dict[str, str] | None, kind: str) -> float | None:
+        return _mean_credit([v for i, v in verdicts.items() if kind_of[i] == kind]) if verdicts else None
+
+    for kind in dict.fromkeys(p.kind for p in pairs if p.split == "test"):
+        by_kind[kind] = (of_kind(bow, kind), of_kind(per, kind))
     openings: dict[int, dict[str, tuple[int, int]]] = {}
     for n in (1, 2):
         chosen = Counter(opening(p.chosen, n) for p in pairs)
@@ -130,5 +146,6 @@ def shortcut_audit(pairs: Sequence[RewardHeadPair], *, seed: int = 0) -> Shortcu
         only_rejected_asks=sum(r and not c for c, r in has_q) / n,
         length_balanced=sum(min(len(p.chosen), len(p.rejected)) / max(len(p.chosen), len(p.rejected))
                             >= LENGTH_BALANCE for p in pairs) / n,
-        bow_test=_mean_credit(bow) if bow else None, bow_test_per_criterion=_mean_credit(per) if per else None,
-        openings=openings)
+        bow_test=_mean_credit(list(bow.values())) if bow else None,
+        bow_test_per_criterion=_mean_credit(list(per.values())) if per else None,
+        openings=openings, bow_test_by_kind=by_kind)

@@ -6,8 +6,9 @@ behaviour classifier trained on AnnoMI) with heads set from definitions or fitte
 ``scripts/train_judge.py``; docs/judge-validity.md). ``heads_folder("builtin-finetuned")`` is its opt-in variant
 whose behaviour features come from a LoRA-fine-tuned MiniLM cross-encoder (``FinetunedBehaviour``, trained by
 ``finetune_behaviour_encoder``; ``scripts/train_judge.py --finetune``). ``train_heads`` fits MiniLM heads (a
-frozen sentence encoder) from a pairs file or from ordinal labels (``pairs_from_ordinal``, ``load_epitome_pairs``);
-the synthetic preference set (docs/preference-set.md) is such a file and no longer trains the default judge.
+frozen sentence encoder; by default its context-aware features, ``ContextAwareEncoder``) from a pairs file or from
+ordinal labels (``pairs_from_ordinal``, ``load_epitome_pairs``); the synthetic preference set
+(docs/preference-set.md) is such a file and no longer trains the default judge.
 
 Reads: pairs JSONL / EPITOME CSV, head folders. Writes: head folders (``train_heads``). May import:
 ``harness.core``, ``harness.inputs``, ``harness.stats``.
@@ -25,8 +26,10 @@ from harness.reward_heads._behaviour import (
     fit_behaviour_classifier,
 )
 from harness.reward_heads._encoder import (
+    CONTEXT_AWARE_ENCODER,
     EMBEDDING_DIM,
     ENCODER_NAME,
+    ContextAwareEncoder,
     Embedder,
     PairEncoder,
     encoder_dir,
@@ -45,12 +48,17 @@ from harness.reward_heads._heads import (
     LinearHead,
     fit_bradley_terry,
     load_heads,
+    pooled_test_accuracy,
     train_heads,
     write_heads,
 )
 from harness.reward_heads._pairs import (
     BUNDLED_PAIRS,
+    CONTEXT_MISMATCH,
+    CONTRAST,
+    MISMATCH_CRITERIA,
     RewardHeadPair,
+    context_mismatch_pairs,
     default_criteria,
     load_epitome_pairs,
     load_pairs,
@@ -77,6 +85,12 @@ __all__ = [
     "BUILTIN_HEADS",
     "BUNDLED_HEADS",
     "BUNDLED_PAIRS",
+    "CONTEXT_AWARE_ENCODER",
+    "CONTEXT_MISMATCH",
+    "CONTRAST",
+    "ContextAwareEncoder",
+    "MISMATCH_CRITERIA",
+    "context_mismatch_pairs",
     "EMBEDDING_DIM",
     "ENCODER_NAME",
     "EVIDENCE_ENCODER",
@@ -104,6 +118,7 @@ __all__ = [
     "load_heads",
     "load_pairs",
     "pairs_from_ordinal",
+    "pooled_test_accuracy",
     "save_pairs",
     "train_heads",
     "write_heads",

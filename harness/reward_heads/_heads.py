@@ -13,14 +13,18 @@ from typing import Any
 import numpy as np
 
 from harness.core import InputError
-from harness.reward_heads._encoder import Embedder, get_encoder
+from harness.reward_heads._encoder import CONTEXT_AWARE_ENCODER, ContextAwareEncoder, Embedder
 from harness.reward_heads._pairs import RewardHeadPair, load_pairs
 
 logger = logging.getLogger(__name__)
 
 MANIFEST = "heads.json"
 FORMAT = "theraeval-reward-heads"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Newest heads.json version: 1 = linear heads over one encoder's features; 2 = heads over the context-aware MiniLM
+features (`ContextAwareEncoder`, the default of `train_heads` since 2026-12-07), which version-1 readers cannot
+score. `write_heads` writes the lowest version that describes the folder, so other heads stay version 1. Both load;
+a newer version is refused."""
 DEFAULT_L2 = 0.01
 DEFAULT_TIE_QUANTILE = 0.05
 CV_FOLDS = 5
@@ -46,11 +50,13 @@ class HeadMetrics:
     """Share of test pairs that compare() would call a tie at the stored margin."""
     tie_margin: float
     l2: float
+    test_by_kind: dict[str, tuple[int, float]] | None = None
+    """Pair `kind` (contrast, context_mismatch, ...) -> (test pairs, test accuracy); None without test pairs."""
 
 
 @dataclass(frozen=True)
 class LinearHead:
-    """score(x) = w . embed(context [SEP] response); a bias would cancel in every comparison, so none."""
+    """score(x) = w . features(context, response) (the encoder's); a bias would cancel in every comparison, so none."""
 
     criterion: str
     weight: np.ndarray
@@ -124,7 +130,9 @@ def train_heads(pairs_path: str | Path | Sequence[RewardHeadPair], out_dir: str 
     keeps a seeded random subset of each criterion's train pairs (for quick runs). Writes
     `<criterion>.safetensors` (one float32 vector) and `heads.json` (encoder, dim, tie margins, metrics,
     data sha256, seed) into `out_dir` and returns the metrics per criterion. `encoder` defaults to the
-    bundled MiniLM; heads trained with another encoder only make sense with that encoder.
+    context-aware features of the bundled MiniLM (`ContextAwareEncoder`); heads trained with another encoder only
+    make sense with that encoder (pass `get_encoder()` for the pair-embedding-only heads of format version 1).
+    Each distinct (context, response) is embedded once.
     """
     if not 0.0 <= tie_quantile < 1.0:
         raise InputError(None, "tie_quantile", tie_quantile, "not in [0, 1)", "use e.g. 0.05")
@@ -161,10 +169,12 @@ def train_heads(pairs_path: str | Path | Sequence[RewardHeadPair], out_dir: str 
         used.extend(test)
         index[c] = (list(range(start, start + len(train))),
                     list(range(start + len(train), start + len(train) + len(test))))
-    enc = encoder if encoder is not None else get_encoder()
-    contexts = [p.context for p in used]
-    emb_c = enc.embed(contexts, [p.chosen for p in used])
-    emb_r = enc.embed(contexts, [p.rejected for p in used])
+    enc = encoder if encoder is not None else ContextAwareEncoder()
+    keys = list(dict.fromkeys((p.context, r) for p in used for r in (p.chosen, p.rejected)))
+    emb = enc.embed([k[0] for k in keys], [k[1] for k in keys])
+    row = {k: i for i, k in enumerate(keys)}
+    emb_c = emb[[row[(p.context, p.chosen)] for p in used]]
+    emb_r = emb[[row[(p.context, p.rejected)] for p in used]]
     out = Path(out_dir)
     metrics: dict[str, HeadMetrics] = {}
     weights: dict[str, tuple[np.ndarray, float, dict[str, Any]]] = {}
@@ -176,24 +186,40 @@ def train_heads(pairs_path: str | Path | Sequence[RewardHeadPair], out_dir: str 
         basis = np.abs(oof if oof is not None else tr_m)
         margin = float(np.quantile(basis, tie_quantile)) if tie_quantile > 0 else 0.0
         te_m = (emb_c[te_idx] - emb_r[te_idx]).astype(np.float64) @ w if te_idx else np.zeros(0)
+        kinds = [used[i].kind for i in te_idx]
+        by_kind = {k: (kinds.count(k), _accuracy(te_m[[j for j, x in enumerate(kinds) if x == k]]))
+                   for k in dict.fromkeys(kinds)}
         m = HeadMetrics(criterion=c, n_train=len(tr_idx), n_test=len(te_idx), train_accuracy=_accuracy(tr_m),
                         cv_accuracy=_accuracy(oof) if oof is not None else None,
                         test_accuracy=_accuracy(te_m) if te_idx else None,
                         test_tie_rate=float((np.abs(te_m) < margin).mean()) if te_idx else None,
-                        tie_margin=margin, l2=l2)
+                        tie_margin=margin, l2=l2, test_by_kind=by_kind if te_idx else None)
         metrics[c] = m
         weights[c] = (w, margin, asdict(m))
         logger.info("head %s: train %d acc %.3f, test %d acc %s", c, m.n_train, m.train_accuracy, m.n_test,
                     "n/a" if m.test_accuracy is None else f"{m.test_accuracy:.3f}")
-    write_heads(out, weights, encoder={"name": enc.name, "dim": int(emb_c.shape[1]), "pooling": "mean",
-                                       "normalize": "l2", "input": "[CLS] context [SEP] response [SEP]",
-                                       "max_length": getattr(enc, "max_length", None)},
+    described = enc.manifest() if isinstance(enc, ContextAwareEncoder) else {
+        "name": enc.name, "dim": int(emb.shape[1]), "pooling": "mean", "normalize": "l2",
+        "input": "[CLS] context [SEP] response [SEP]", "max_length": getattr(enc, "max_length", None)}
+    write_heads(out, weights, encoder=described,
                 head={"type": "linear", "loss": "-log sigmoid(s(chosen) - s(rejected)) + l2 * |w|^2",
                       "solver": "newton", "l2": l2, "bias": False},
                 extra={"tie_margin_rule": TIE_RULE, "tie_quantile": tie_quantile, "seed": seed,
                        "max_train_pairs": max_train_pairs,
                        "data": {"file": data_name, "sha256": data_sha, "n_pairs": len(used)}})
     return metrics
+
+
+def pooled_test_accuracy(metrics: dict[str, HeadMetrics]) -> dict[str, float]:
+    """Test accuracy pooled over criteria (key "all"), and per pair kind, weighted by each criterion's test pairs."""
+    right: dict[str, float] = {}
+    count: dict[str, int] = {}
+    for m in metrics.values():
+        for kind, (n, acc) in (m.test_by_kind or {}).items():
+            for key in ("all", kind):
+                right[key] = right.get(key, 0.0) + acc * n
+                count[key] = count.get(key, 0) + n
+    return {k: right[k] / count[k] for k in right}
 
 
 def write_heads(folder: str | Path, weights: dict[str, tuple[np.ndarray, float, dict[str, Any]]], *,
@@ -213,7 +239,8 @@ def write_heads(folder: str | Path, weights: dict[str, tuple[np.ndarray, float, 
         (out / fname).write_bytes(save({"weight": np.asarray(w, dtype=np.float32)}, metadata={"criterion": c}))
         entries[c] = {"file": fname, "sha256": _sha256_file(out / fname), "tie_margin": float(margin),
                       "metrics": metrics}
-    manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "encoder": encoder, "head": head, **extra,
+    version = 2 if encoder.get("name") == CONTEXT_AWARE_ENCODER else 1
+    manifest = {"format": FORMAT, "format_version": version, "encoder": encoder, "head": head, **extra,
                 "criteria": entries}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return manifest
@@ -235,6 +262,10 @@ def load_heads(path: str | Path) -> tuple[dict[str, LinearHead], dict[str, Any]]
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise InputError(mpath, "format", manifest.get("format") if isinstance(manifest, dict) else manifest,
                          f"not a {FORMAT} manifest", "point at a folder written by train_heads")
+    version = manifest.get("format_version", 1)
+    if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
+        raise InputError(mpath, "format_version", version, f"this theraeval reads versions 1 to {FORMAT_VERSION}",
+                         "upgrade theraeval, or re-run train_heads with this version")
     enc = manifest.get("encoder")
     if not (isinstance(enc, dict) and isinstance(enc.get("name"), str) and isinstance(enc.get("dim"), int)):
         raise InputError(mpath, "encoder", enc, "missing encoder name or dim", "re-run train_heads")

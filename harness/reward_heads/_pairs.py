@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -15,7 +16,14 @@ from harness.core import InputError, iter_jsonl
 Split = Literal["train", "test"]
 SPLITS: tuple[str, ...] = ("train", "test")
 REQUIRED_KEYS: tuple[str, ...] = ("id", "context", "criterion", "chosen", "rejected")
-"""Keys every line of a pairs file must have; `context_id` and `split` are optional."""
+"""Keys every line of a pairs file must have; `context_id`, `split` and `kind` are optional."""
+CONTRAST = "contrast"
+"""Default pair `kind`: two replies written for the same context, the worse one failing on the criterion."""
+CONTEXT_MISMATCH = "context_mismatch"
+"""Pair `kind` of :func:`context_mismatch_pairs`: the worse reply is a good reply written for another context."""
+MISMATCH_CRITERIA: tuple[str, ...] = ("empathy", "active_listening", "overall")
+"""Criteria on which a reply written for someone else is worse by definition (it reflects feelings and specifics
+the person did not express); the bundled set has context-mismatch pairs for these."""
 BUNDLED_PAIRS = Path(__file__).resolve().parent / "data" / "preferences.jsonl"
 """The synthetic preference set (docs/preference-set.md): the pairs format's example and the trainers' smoke-run
 data. Project-written: no accuracy on it is evidence of validity (`shortcut_audit` measures its shortcuts)."""
@@ -33,9 +41,15 @@ class RewardHeadPair:
     chosen: str
     rejected: str
     split: Split = "train"
+    kind: str = CONTRAST
+    """What kind of pair this is (free text; `CONTRAST` or `CONTEXT_MISMATCH` in the bundled set), so that
+    accuracies can be reported per kind. Written to JSON only when it is not the default."""
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        row = asdict(self)
+        if self.kind == CONTRAST:
+            del row["kind"]
+        return json.dumps(row, ensure_ascii=False)
 
 
 def default_criteria() -> tuple[str, ...]:
@@ -61,8 +75,8 @@ def _validated_pair(obj: Mapping[str, Any], where: str, file: str | Path,
     for key in REQUIRED_KEYS:
         if key not in obj:
             raise InputError(file, f"{where} {key}", None, f"missing key {key!r}",
-                             f"give every line the keys {list(REQUIRED_KEYS)} (context_id, split optional)")
-    for key in (*REQUIRED_KEYS, "context_id", "split"):
+                             f"give every line the keys {list(REQUIRED_KEYS)} (context_id, split, kind optional)")
+    for key in (*REQUIRED_KEYS, "context_id", "split", "kind"):
         if key in obj and not isinstance(obj[key], str):
             raise InputError(file, f"{where} {key}", obj[key], "not a string",
                              f"write {key} as a JSON string")
@@ -81,7 +95,7 @@ def _validated_pair(obj: Mapping[str, Any], where: str, file: str | Path,
     context_id = obj.get("context_id") or context_key(obj["context"])
     return RewardHeadPair(id=obj["id"], context_id=context_id, context=obj["context"],
                           criterion=obj["criterion"], chosen=obj["chosen"], rejected=obj["rejected"],
-                          split=split)
+                          split=split, kind=obj.get("kind") or CONTRAST)
 
 
 def load_pairs(path: str | Path, *, criteria: Iterable[str] | None = None) -> list[RewardHeadPair]:
@@ -116,6 +130,64 @@ def save_pairs(pairs: Iterable[RewardHeadPair], path: str | Path) -> Path:
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text("".join(pair.to_json() + "\n" for pair in pairs), encoding="utf-8")
     return p
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def _neighbour_edges(ids: Sequence[str], texts: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Edges of a closed nearest-neighbour tour through `ids` (start at the first; next = the unvisited context with
+    the highest word Jaccard similarity, ties to the earlier one); 2 contexts give one edge, fewer none."""
+    if len(ids) < 2:
+        return []
+    order, left = [ids[0]], list(ids[1:])
+    while left:
+        here = _words(texts[order[-1]])
+        best = max(left, key=lambda c: (len(here & _words(texts[c])) / max(1, len(here | _words(texts[c]))),
+                                        -left.index(c)))
+        order.append(best)
+        left.remove(best)
+    edges = list(zip(order, order[1:], strict=False))
+    return edges + [(order[-1], order[0])] if len(order) > 2 else edges
+
+
+def context_mismatch_pairs(pairs: Sequence[RewardHeadPair], criteria: Iterable[str] = MISMATCH_CRITERIA, *,
+                           stratum: Callable[[str], object] | None = None) -> list[RewardHeadPair]:
+    """Pairs whose worse reply is a good reply written for another context (kind `CONTEXT_MISMATCH`).
+
+    For each criterion, each context's reply is the `chosen` reply of its first pair on that criterion. Within each
+    split (and each `stratum` of context ids, e.g. crisis contexts apart), the contexts are joined in a closed
+    nearest-neighbour tour by the word overlap of their messages (:func:`_neighbour_edges`), so the other reply
+    answers the most similar situation available. Every edge (A, B) gives two pairs: for A, A's reply over B's; for
+    B, B's reply over A's. Any judge that scores a reply without its context therefore scores exactly 0.5 on these
+    pairs (one of each two right, or both tied), whatever it learned; a judge must read the context to separate them.
+    Ids: `<context_id>.<criterion>.reply-to-<other context_id>`.
+    """
+    texts: dict[str, str] = {}
+    split_of: dict[str, Split] = {}
+    for p in pairs:
+        texts.setdefault(p.context_id, p.context)
+        split_of.setdefault(p.context_id, p.split)
+    out: list[RewardHeadPair] = []
+    for criterion in criteria:
+        reply: dict[str, str] = {}
+        for p in pairs:
+            if p.criterion == criterion and p.kind == CONTRAST:
+                reply.setdefault(p.context_id, p.chosen)
+        groups: dict[tuple[Split, object], list[str]] = {}
+        for cid in texts:
+            if cid in reply:
+                groups.setdefault((split_of[cid], stratum(cid) if stratum else None), []).append(cid)
+        for (split, _), ids in groups.items():
+            for a, b in _neighbour_edges(ids, texts):
+                for x, y in ((a, b), (b, a)):
+                    if reply[x].strip() == reply[y].strip():
+                        continue
+                    out.append(RewardHeadPair(id=f"{x}.{criterion}.reply-to-{y}", context_id=x, context=texts[x],
+                                              criterion=criterion, chosen=reply[x], rejected=reply[y],
+                                              split=split, kind=CONTEXT_MISMATCH))
+    return out
 
 
 def pairs_from_ordinal(rows: Iterable[Mapping[str, Any]], text_col: str, context_col: str, label_col: str,

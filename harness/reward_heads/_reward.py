@@ -12,7 +12,13 @@ import numpy as np
 
 from harness.core import InputError
 from harness.reward_heads._behaviour import EVIDENCE_ENCODER, FINETUNED_ENCODER, EvidenceEncoder
-from harness.reward_heads._encoder import ENCODER_NAME, Embedder, get_encoder
+from harness.reward_heads._encoder import (
+    CONTEXT_AWARE_ENCODER,
+    ENCODER_NAME,
+    ContextAwareEncoder,
+    Embedder,
+    get_encoder,
+)
 from harness.reward_heads._heads import LinearHead, load_heads
 
 BUNDLED_HEADS = Path(__file__).resolve().parent / "data" / "evidence_judge"
@@ -75,9 +81,13 @@ class RewardHeads:
 
     @property
     def encoder(self) -> Embedder:
-        """The encoder the heads score with (the bundled MiniLM unless another was passed)."""
+        """The encoder the heads score with: the bundled MiniLM's pair embedding or its context-aware features
+        (`ContextAwareEncoder`), as heads.json names, unless another was passed."""
         if self._encoder is None:
             wanted = self.manifest.get("encoder", {}).get("name", ENCODER_NAME)
+            if wanted == CONTEXT_AWARE_ENCODER:
+                self._encoder = ContextAwareEncoder(get_encoder())
+                return self._encoder
             if wanted != ENCODER_NAME:
                 raise InputError(None, "encoder", wanted, f"these heads need the encoder {wanted!r}",
                                  "pass encoder=... (the one they were trained with) to RewardHeads.load")

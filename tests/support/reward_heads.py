@@ -25,3 +25,9 @@ class HashEncoder:
             v = np.random.default_rng(seed).standard_normal(self.dim)
             rows.append(v / np.linalg.norm(v))
         return np.asarray(rows, dtype=np.float32).reshape(len(rows), self.dim)
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Single texts, as `PairEncoder.embed_texts` (the base that `ContextAwareEncoder` wraps)."""
+        return self.embed(["" for _ in texts], list(texts))
+
+    max_length = 256

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from harness.judge_validity import shortcut_audit
 from harness.judge_validity._audit import opening
-from harness.reward_heads import RewardHeadPair
+from harness.reward_heads import CONTEXT_MISMATCH, CONTRAST, RewardHeadPair
 from harness.reward_heads._pairs import Split
 
 
-def _pair(n: int, chosen: str, rejected: str, split: Split = "train") -> RewardHeadPair:
+def _pair(n: int, chosen: str, rejected: str, split: Split = "train", kind: str = CONTRAST) -> RewardHeadPair:
     return RewardHeadPair(id=f"p{n}", context_id=f"c{n % 7}", context="I feel low.", criterion="empathy",
-                          chosen=chosen, rejected=rejected, split=split)
+                          chosen=chosen, rejected=rejected, split=split, kind=kind)
 
 
 def test_trivial_rules_question_marks_lengths_and_openings() -> None:
@@ -62,3 +62,18 @@ def test_bag_of_words_is_fitted_on_train_and_scored_on_test() -> None:
     assert a.bow_test_per_criterion == 0.0
     same = [_pair(100 + i, f"gentle answer {i}", f"harsh answer {i}", split="test") for i in range(20)]
     assert shortcut_audit(train + same).bow_test == 1.0
+
+
+def test_bag_of_words_is_reported_per_pair_kind() -> None:
+    # Train as above ("gentle" marks the chosen reply). Test: 10 contrast pairs that follow the marker (all right: 1.0)
+    # and 10 mirrored pairs of another kind, "gentle i" over "harsh i" and then "harsh i" over "gentle i": each
+    # mirror gets one right and one wrong, 5 / 10 = 0.5. Pooled: (10 + 5) / 20 = 0.75.
+    train = [_pair(i, f"gentle reply number {i}", f"harsh reply number {i}") for i in range(40)]
+    same = [_pair(100 + i, f"gentle answer {i}", f"harsh answer {i}", split="test") for i in range(10)]
+    mirrored = [_pair(200 + 2 * i + k, *((f"gentle answer {i}", f"harsh answer {i}")[::1 - 2 * k]), split="test",
+                      kind=CONTEXT_MISMATCH) for i in range(5) for k in (0, 1)]
+    a = shortcut_audit(train + same + mirrored)
+    assert a.bow_test_by_kind == {CONTRAST: (1.0, 1.0), CONTEXT_MISMATCH: (0.5, 0.5)}
+    assert a.bow_test == a.bow_test_per_criterion == 0.75
+    assert "on context_mismatch test pairs: one model 0.500" in a.format()
+    assert len(shortcut_audit(train + same).bow_test_by_kind) == 1  # one kind: nothing more to report

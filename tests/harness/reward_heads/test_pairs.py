@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,18 @@ import pytest
 import harness
 from harness.core import InputError
 from harness.judge_validity import ShortcutAudit, shortcut_audit
-from harness.reward_heads import RewardHeadPair, default_criteria, load_epitome_pairs, load_pairs, pairs_from_ordinal
+from harness.reward_heads import (
+    CONTEXT_MISMATCH,
+    CONTRAST,
+    MISMATCH_CRITERIA,
+    RewardHeadPair,
+    context_mismatch_pairs,
+    default_criteria,
+    load_epitome_pairs,
+    load_pairs,
+    pairs_from_ordinal,
+    save_pairs,
+)
 from tests.support import SHARED, requires_shared
 
 PREFS = Path(harness.__file__).parent / "reward_heads" / "data" / "preferences.jsonl"
@@ -33,14 +46,59 @@ def audit(prefs: list[RewardHeadPair]) -> ShortcutAudit:
 
 
 def test_preference_set_size_and_coverage(prefs: list[RewardHeadPair]) -> None:
+    contrast = [p for p in prefs if p.kind == CONTRAST]
     contexts = {p.context_id for p in prefs}
-    per_criterion = Counter(p.criterion for p in prefs)
-    assert len(prefs) >= 320
+    per_criterion = Counter(p.criterion for p in contrast)
+    assert len(contrast) >= 320
     assert len(contexts) >= 45
     assert set(per_criterion) == set(default_criteria())
     assert min(per_criterion.values()) >= 40, per_criterion
     assert sum(c.startswith("crisis_") for c in contexts) >= 8
-    assert len({p.chosen for p in prefs} | {p.rejected for p in prefs}) == 2 * len(prefs), "reused responses"
+    assert len({p.chosen for p in contrast} | {p.rejected for p in contrast}) == 2 * len(contrast), "reused responses"
+    assert {p.kind for p in prefs} == {CONTRAST, CONTEXT_MISMATCH}
+
+
+def _crisis(context_id: str) -> bool:
+    return context_id.startswith("crisis_")
+
+
+def test_context_mismatch_pairs_are_rebuilt_by_their_rule(prefs: list[RewardHeadPair]) -> None:
+    """The bundled context-mismatch lines are exactly what `context_mismatch_pairs` builds from the contrast pairs
+    (crisis contexts toured apart), so the rule in its docstring is the data's definition."""
+    contrast = [p for p in prefs if p.kind == CONTRAST]
+    mismatch = [p for p in prefs if p.kind == CONTEXT_MISMATCH]
+    assert mismatch == context_mismatch_pairs(contrast, stratum=_crisis)
+    # 40 train and 13 test contexts in closed tours of each split and stratum (33 + 7 train, 10 + 3 test): one edge
+    # per context, two pairs per edge, three criteria: 2 x 53 x 3 = 318 pairs, 2 x 13 x 3 = 78 of them in test
+    assert (len(mismatch), sum(p.split == "test" for p in mismatch)) == (318, 78)
+
+
+def test_context_mismatch_pairs_mirror_each_other(prefs: list[RewardHeadPair]) -> None:
+    """Each pair (A: reply to A over reply to B) has its mirror (B: reply to B over reply to A) in the same split and
+    criterion, the worse reply is a better reply of another context, and crisis contexts meet only crisis contexts."""
+    mismatch = {(p.context_id, p.criterion, p.chosen, p.rejected): p for p in prefs if p.kind == CONTEXT_MISMATCH}
+    owner = {(p.criterion, p.chosen): p.context_id for p in prefs if p.kind == CONTEXT_MISMATCH}
+    assert {c for _, c, _, _ in mismatch} == set(MISMATCH_CRITERIA)
+    for (cid, crit, chosen, rejected), p in mismatch.items():
+        other = owner[(crit, rejected)]
+        mirror = mismatch[(other, crit, rejected, chosen)]
+        assert other != cid and owner[(crit, chosen)] == cid
+        assert mirror.split == p.split and _crisis(other) == _crisis(cid), p.id
+
+
+def _digest(text: str) -> float:
+    return int(hashlib.sha256(text.encode()).hexdigest()[:6], 16)
+
+
+@pytest.mark.parametrize("rule", [len, lambda t: t.count("?"), _digest, lambda t: float("988" in t)])
+def test_a_reply_only_rule_scores_exactly_half_on_context_mismatch_pairs(prefs: list[RewardHeadPair],
+                                                                         rule: Callable[[str], float]) -> None:
+    """Whatever a rule learned, if it scores the reply alone it gets one of each mirrored two right (or ties both):
+    exactly 0.5, ties counted as half."""
+    mismatch = [p for p in prefs if p.kind == CONTEXT_MISMATCH]
+    credit = [1.0 if rule(p.chosen) > rule(p.rejected) else 0.5 if rule(p.chosen) == rule(p.rejected) else 0.0
+              for p in mismatch]
+    assert sum(credit) / len(credit) == 0.5
 
 
 def test_split_is_by_context(prefs: list[RewardHeadPair]) -> None:
@@ -74,6 +132,13 @@ def test_no_length_or_question_mark_shortcut(audit: ShortcutAudit) -> None:
     assert 0.40 <= a.more_questions_wins <= 0.60, a.format()
     assert abs(a.only_chosen_asks - a.only_rejected_asks) <= 0.05, a.format()
     assert a.length_balanced >= 0.75, a.format()  # most pairs within 25% of each other's length
+
+
+def test_bag_of_words_is_at_chance_on_context_mismatch_pairs(audit: ShortcutAudit) -> None:
+    """Measured 2026-12-07: on the 125 contrast test pairs a bag of words still scores 0.928 (one model) and 0.984
+    (one per criterion); on the 78 context-mismatch test pairs it scores exactly 0.5 (the mirrors above)."""
+    assert audit.bow_test_by_kind[CONTEXT_MISMATCH] == (0.5, 0.5)
+    assert set(audit.bow_test_by_kind) == {CONTRAST, CONTEXT_MISMATCH}
 
 
 def test_no_opening_marks_a_side(audit: ShortcutAudit) -> None:
@@ -118,6 +183,7 @@ def _line(**changes: object) -> str:
     ([_line(rejected="That sounds hard.")], "line 1 rejected", "same text"),
     ([_line(split="dev")], "line 1 split", "unknown split"),
     ([_line(chosen=3)], "line 1 chosen", "not a string"),
+    ([_line(kind=["context_mismatch"])], "line 1 kind", "not a string"),
 ])
 def test_bad_pairs_file_names_file_line_field_and_fix(tmp_path: Path, lines: list[str], field: str,
                                                       problem: str) -> None:
@@ -149,6 +215,14 @@ def test_custom_criteria_and_optional_keys(tmp_path: Path) -> None:
     f = _write(tmp_path, [_line(criterion="clarity", context_id=None, split=None)])
     [p] = load_pairs(f, criteria=["clarity"])
     assert p.criterion == "clarity" and p.split == "train" and p.context_id.startswith("ctx-")
+    assert p.kind == CONTRAST and "kind" not in json.loads(p.to_json())  # the default is not written
+
+
+def test_kind_round_trips_through_save_and_load(tmp_path: Path) -> None:
+    f = _write(tmp_path, [_line(), _line(id="p2", kind=CONTEXT_MISMATCH)])
+    pairs = load_pairs(f)
+    assert [p.kind for p in pairs] == [CONTRAST, CONTEXT_MISMATCH]
+    assert load_pairs(save_pairs(pairs, tmp_path / "again.jsonl")) == pairs
 
 
 # --- ordinal labels -> pairs -------------------------------------------------------------------------------
