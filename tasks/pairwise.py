@@ -18,7 +18,7 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.log import EvalSample, read_eval_log
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from harness.core import InputError
+from harness.core import InputError, iter_log_samples
 from harness.inputs import assign_personas, load_criteria, resolve_personas
 from scorers import (
     ORDERS,
@@ -43,6 +43,10 @@ def candidate_length(turns: list[list[str]]) -> int:
     return sum(len(text) for role, text in turns if role == "therapist")
 
 
+STAGE1_UNREAD = frozenset({"events", "attachments", "store"})
+"""Fields of a stage-1 sample that the tasks reading stage-1 logs never use (:func:`read_stage1` skips them)."""
+
+
 def read_stage1(log: str) -> tuple[str, dict[str, EvalSample]]:
     path = Path(log)
     if not path.exists():
@@ -52,9 +56,10 @@ def read_stage1(log: str) -> tuple[str, dict[str, EvalSample]]:
         raise InputError(path, "status", header.status, "stage-1 log is not complete",
                          "finish stage 1 (re-run `theraeval stage1`, it resumes) before judging")
     name = (header.eval.metadata or {}).get("candidate") or header.eval.model
-    # one read of the whole log: inspect's read_eval_log_samples re-opens the log for every sample (~7 s for two
-    # 460-sample logs, a quarter of a 6,400-call stage 2's CPU; benchmarks/README.md, *A lean stage-2 path*)
-    samples = {str(s.id): s for s in read_eval_log(str(path)).samples or [] if s.epoch == 1}
+    # a few samples per opening of the log (harness.core.iter_log_samples), without their events: a dialogue's
+    # transcript is its messages, and the events were ~80% of what the stage-1 samples held (benchmarks/README.md,
+    # *Stage-2 memory by phase*)
+    samples = {str(s.id): s for s in iter_log_samples(path, exclude_fields=set(STAGE1_UNREAD)) if s.epoch == 1}
     errored = [sid for sid, s in samples.items() if s.error is not None]
     if errored:
         raise InputError(path, "sample", errored[0], f"{len(errored)} stage-1 sample(s) errored",

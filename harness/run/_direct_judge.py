@@ -76,6 +76,9 @@ BACKOFF_MAX_S = 60.0
 RETRY_AFTER_MAX_S = 300.0
 DEFAULT_ATTEMPT_TIMEOUT_S = 600.0
 """Per-attempt limit when neither `attempt_timeout` nor `timeout` is set (the openai SDK's default)."""
+OFFSET_BITS = 48
+OFFSET_MASK = (1 << OFFSET_BITS) - 1
+"""A journal index entry is one int: the file's number above `OFFSET_BITS`, the line's offset (< 256 TiB) below."""
 _STOP_REASONS = {"stop": "stop", "length": "max_tokens", "tool_calls": "tool_calls", "function_call": "tool_calls",
                  "content_filter": "content_filter"}
 """OpenAI `finish_reason` -> inspect `stop_reason` (as inspect's openai provider maps it); others: `unknown`."""
@@ -87,8 +90,10 @@ class CallJournal:
     Each process appends to its own file (`<pid>-<id>.jsonl`, one line per answer: `<key>\\t<json>`) with a single
     `os.write` on an `O_APPEND` descriptor, so a line reaches the kernel before the reply is used and survives the
     process being killed; a line cut by a kill mid-write has no newline and is ignored. In memory it holds only
-    key -> (file, offset): the answer is read back on a hit (a resume), so memory stays small at any run size.
-    :meth:`refresh` reads lines other processes appended since the last look (each new event loop calls it).
+    key -> where (one int: the file's number and the line's offset, ~200 bytes an answer with the key; a
+    (path, offset) tuple took ~60 more): the answer is read back on a hit (a resume), and the files are read one
+    line at a time, so memory stays small at any run size. :meth:`refresh` reads lines other processes appended
+    since the last look (each new event loop calls it).
     """
 
     _open: dict[Path, CallJournal] = {}
@@ -96,11 +101,14 @@ class CallJournal:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._index: dict[str, tuple[Path, int]] = {}
+        self._index: dict[str, int] = {}  # key -> file number << OFFSET_BITS | offset of its line
+        self._files: list[Path] = []  # file number -> file
+        self._numbers: dict[Path, int] = {}
         self._read_to: dict[Path, int] = {}
         self._fd: int | None = None
         self._own: Path | None = None
         self._own_size = 0
+        self._own_number = 0
         self.refresh()
 
     @classmethod
@@ -123,25 +131,32 @@ class CallJournal:
             if path == self._own:
                 continue
             start = self._read_to.get(path, 0)
+            number = self._number(path)
+            offset = start
             with path.open("rb") as fh:
                 fh.seek(start)
-                data = fh.read()
-            offset = start
-            for line in data.splitlines(keepends=True):
-                if not line.endswith(b"\n"):
-                    break  # cut by a kill mid-write (or being written now): read it next time if it completes
-                key, sep, _ = line.partition(b"\t")
-                if sep:
-                    self._index.setdefault(key.decode("ascii", "replace"), (path, offset))
-                offset += len(line)
+                for line in fh:  # one line at a time: a journal of millions of answers is never read whole
+                    if not line.endswith(b"\n"):
+                        break  # cut by a kill mid-write (or being written now): read it next time if it completes
+                    key, sep, _ = line.partition(b"\t")
+                    if sep:
+                        self._index.setdefault(key.decode("ascii", "replace"), number | offset)
+                    offset += len(line)
             self._read_to[path] = offset
+
+    def _number(self, path: Path) -> int:
+        """`path`'s number, shifted into place for an index entry."""
+        if path not in self._numbers:
+            self._numbers[path] = len(self._files)
+            self._files.append(path)
+        return self._numbers[path] << OFFSET_BITS
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The journalled answer of `key`, or None."""
         where = self._index.get(key)
         if where is None:
             return None
-        path, offset = where
+        path, offset = self._files[where >> OFFSET_BITS], where & OFFSET_MASK
         with path.open("rb") as fh:
             fh.seek(offset)
             line = fh.readline()
@@ -158,11 +173,11 @@ class CallJournal:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 self._own = self.folder / f"{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
                 self._fd = os.open(self._own, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                self._own_number = self._number(self._own)
             offset = self._own_size
             os.write(self._fd, line)
             self._own_size += len(line)
-            assert self._own is not None
-            self._index[key] = (self._own, offset)
+            self._index[key] = self._own_number | offset
 
 
 def _usage(raw: dict[str, Any] | None) -> ModelUsage | None:
