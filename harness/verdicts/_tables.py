@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 import pandas as pd
@@ -31,12 +32,18 @@ REPORT_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in (
 """The verdict columns the HTML report reads (the rest are for statistics and provenance)."""
 
 
-def verdict_rows(log_path: Path, run: str, judge_name: str = "") -> list[dict[str, Any]]:
-    """Rows of one stage-2 log (of the `[[judges]]` entry `judge_name`); every sample must have been scored (no
-    silent drops)."""
+def verdict_columns(log_path: Path, run: str, judge_name: str = "") -> dict[str, list[Any]]:
+    """The verdict table of one stage-2 log (of the `[[judges]]` entry `judge_name`) as one list per column of
+    :data:`COLUMNS`; every sample must have been scored (no silent drops).
+
+    Column lists, not a dict per row: a row dict of 27 entries costs ~1.2 KiB, 1.2 GiB at a million rows. The
+    repeated strings (candidates, scenario and persona ids, criteria, labels) are interned, so the rows share one
+    copy instead of each keeping its parsed sample's (benchmarks/README.md, *Verdict tables at 100 k rows*)."""
     header = read_eval_log(str(log_path), header_only=True)
     meta = header.eval.metadata or {}
-    rows: list[dict[str, Any]] = []
+    cols: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+    put = [cols[c].append for c in COLUMNS]
+    mode, log_name = meta.get("judge_mode", "persona"), log_path.name
     for s in iter_log_samples(log_path, all_samples_required=True):
         score = next(iter((s.scores or {}).values()), None)
         if s.error is not None or score is None or not score.metadata:
@@ -45,47 +52,38 @@ def verdict_rows(log_path: Path, run: str, judge_name: str = "") -> list[dict[st
         sm, md = score.metadata, s.metadata
         # judge-directed text of each candidate (scorers/_injection.py); older logs: detected from the transcripts
         inj = sm.get("injection") or injection_metadata(md["transcript_a"], md["transcript_b"])
+        shared = [intern(str(x)) for x in (sm["judge_model"], sm.get("judge_kind", "llm"), mode, judge_name,
+                                             sm["criteria_set"], sm["criteria_hash"], md["candidate_a"],
+                                             md["candidate_b"], md["scenario_id"], md.get("risk", "none"),
+                                             md.get("persona_id", ""))]
+        sample_id = str(s.id)
         for criterion, d in sm["verdicts"].items():
             for order in sm["orders"]:
                 o = d[order]
-                rows.append({
-                    "run": run,
-                    "judge_model": sm["judge_model"],
-                    "judge_kind": sm.get("judge_kind", "llm"),
-                    "judge_mode": meta.get("judge_mode", "persona"),
-                    "judge_name": judge_name,
-                    "criteria_set": sm["criteria_set"],
-                    "criteria_hash": sm["criteria_hash"],
-                    "candidate_a": md["candidate_a"],
-                    "candidate_b": md["candidate_b"],
-                    "scenario_id": md["scenario_id"],
-                    "scenario_risk": md.get("risk", "none"),
-                    "persona_id": md.get("persona_id", ""),
-                    "criterion": criterion,
-                    "order": order,
-                    "judge_label": o["label"] or "unscored",
-                    "verdict": o["verdict"],
-                    "unscored_reason": o["unscored_reason"],
-                    "judge_reason": o["reason"],
-                    "prob_a": o.get("prob_a"),
-                    "combined": d["combined"],
-                    "position_flip": bool(d["position_flip"]),
-                    "injection_a": bool(inj["a"]),
-                    "injection_b": bool(inj["b"]),
-                    "len_a": int(md["len_a"]),
-                    "len_b": int(md["len_b"]),
-                    "stage2_log": log_path.name,
-                    "stage2_sample": str(s.id),
-                })
-    return rows
+                for add, value in zip(put, (
+                        run, *shared, intern(criterion), intern(order), intern(o["label"] or "unscored"),
+                        intern(o["verdict"]), intern(o["unscored_reason"]), o["reason"], o.get("prob_a"),
+                        intern(d["combined"]), bool(d["position_flip"]), bool(inj["a"]), bool(inj["b"]),
+                        int(md["len_a"]), int(md["len_b"]), log_name, sample_id), strict=True):
+                    add(value)
+    return cols
+
+
+def verdict_rows(log_path: Path, run: str, judge_name: str = "") -> list[dict[str, Any]]:
+    """:func:`verdict_columns` of one stage-2 log as one dict per row."""
+    cols = verdict_columns(log_path, run, judge_name)
+    return [dict(zip(COLUMNS, values, strict=True)) for values in zip(*cols.values(), strict=True)]
 
 
 def build_verdicts(logs: list[Path], run: str, judges: Sequence[str] | None = None) -> pd.DataFrame:
     """The verdict table of a run's stage-2 logs (`judges`: each log's `[[judges]]` name, from the stage index;
     None: a single `[judge]`), sorted for stable output (judge names in the order given)."""
     names = list(judges) if judges is not None else [""] * len(logs)
-    rows = [r for p, name in zip(logs, names, strict=True) for r in verdict_rows(p, run, name)]
-    df = pd.DataFrame(rows, columns=list(COLUMNS))
+    cols: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+    for p, name in zip(logs, names, strict=True):
+        for c, values in verdict_columns(p, run, name).items():
+            cols[c] += values
+    df = pd.DataFrame(cols, columns=list(COLUMNS))
     df = df.astype({"position_flip": bool, "injection_a": bool, "injection_b": bool, "len_a": "int64",
                     "len_b": "int64", "prob_a": "float64"})
     # criteria keep the criteria set's order (first appearance), everything else sorts by value
