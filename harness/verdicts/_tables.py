@@ -38,7 +38,7 @@ def verdict_columns(log_path: Path, run: str, judge_name: str = "") -> dict[str,
 
     Column lists, not a dict per row: a row dict of 27 entries costs ~1.2 KiB, 1.2 GiB at a million rows. The
     repeated strings (candidates, scenario and persona ids, criteria, labels) are interned, so the rows share one
-    copy instead of each keeping its parsed sample's (benchmarks/README.md, *Verdict tables at 100 k rows*)."""
+    copy instead of each keeping its parsed sample's (benchmarks/README.md, *Verdict tables at 100 k and 1 M rows*)."""
     header = read_eval_log(str(log_path), header_only=True)
     meta = header.eval.metadata or {}
     cols: dict[str, list[Any]] = {c: [] for c in COLUMNS}
