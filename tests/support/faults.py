@@ -42,9 +42,11 @@ def judge_on_direct_client() -> bool:
 
 
 def fault_config(tmp: Path, *, name: str = "r", judge: str = "openai-api/fault/judge-longer", extra_run: str = "",
-                 extra_candidates: str = "", extra_judge: str = "") -> Path:
+                 extra_candidates: str = "", extra_judge: str = "", attempt_timeout: float = 2) -> Path:
     """The reliability run: 2 turns, 3 candidates (2 on the fault server, `long` streamed; 1 scripted), the
-    patient and the judge on the fault server, 3 scenarios x 1 persona x 2 criteria."""
+    patient and the judge on the fault server, 3 scenarios x 1 persona x 2 criteria. `attempt_timeout`: 2 s cuts
+    the server's 3-s hangs short; a fault-free run can afford more, so a loaded machine does not time out (and
+    rightly resend) calls the server answered late."""
     scen = tmp / "scenarios.jsonl"
     scen.write_text("".join(json.dumps(s) + "\n" for s in SCENARIOS))
     if "client" not in extra_judge:  # inspect's path unless the environment picks another judge client
@@ -52,7 +54,7 @@ def fault_config(tmp: Path, *, name: str = "r", judge: str = "openai-api/fault/j
     text = f"""[run]
 name = "{name}"
 output_dir = "{tmp / "runs"}"
-attempt_timeout = 2
+attempt_timeout = {attempt_timeout:g}
 max_retries = 10
 {extra_run}
 [data]

@@ -45,7 +45,8 @@ def clean_run(fault_srv: FaultServer, tmp_path_factory: pytest.TempPathFactory) 
     fault_srv.reset(FaultPlan())
     tmp = tmp_path_factory.mktemp("clean")
     t0 = time.monotonic()
-    assert run_in_process("run", str(fault_config(tmp)), "--display", "none") == 0
+    # no faults, so no hang to cut short: a long attempt timeout keeps a loaded machine from resending a late answer
+    assert run_in_process("run", str(fault_config(tmp, attempt_timeout=60)), "--display", "none") == 0
     seconds = time.monotonic() - t0
     calls = fault_srv.calls()
     keys = [c.key for c in calls]
