@@ -93,8 +93,10 @@ def main() -> None:
             server.set_latency(args.latency)
             server.reset()
             cpu0, scpu0 = cpu_seconds(), server_cpu_seconds(server.proc.pid)
+            t_start = time.monotonic()  # the server stamps requests with the same system-wide clock
             with timed() as wall:
                 stage2(plan, display="none")
+            t_end = time.monotonic()
             cpu, scpu = cpu_seconds() - cpu0, server_cpu_seconds(server.proc.pid) - scpu0
             st = server.stats()
             n = st["calls"].get("judge", 0)
@@ -106,7 +108,8 @@ def main() -> None:
             print(f"C={c:>4} {variant}: {n} calls, ideal {ideal:.2f} s, stage2 wall {wall[0]:.2f} s (achieved/ideal "
                   f"{ideal / wall[0]:.2f}), server span {span:.2f} s (achieved/ideal {ideal / span:.2f}), peak in "
                   f"flight {st['peak_inflight']}, harness CPU {1000 * cpu / n:.1f} ms/call, server CPU "
-                  f"{1000 * scpu / n:.1f} ms/call", flush=True)
+                  f"{1000 * scpu / n:.1f} ms/call; {st['first_start'] - t_start:.2f} s before the first request, "
+                  f"{t_end - st['last_end']:.2f} s after the last reply", flush=True)
         server.set_latency(args.latency)
         base = paper_baseline(server.url, args.baseline_calls, args.baseline_sleep)
 
