@@ -30,7 +30,7 @@ from harness.run._local_models import build_model
 from harness.run._plan import IndexEntry, Pair, RunPlan, Units, eval_options, use_run_cache, write_inputs
 from harness.run._progress import track, worker_progress
 from harness.run._stage1 import stage1_logs
-from harness.run._workers import run_workers, shard_units
+from harness.run._workers import run_workers, shard_units, start_workers, stop_unused
 from tasks import pairwise
 
 logger = logging.getLogger(__name__)
@@ -115,14 +115,19 @@ def judge_units(tasks: PairTasks, units: Units, folder: Path, *, workers: int = 
     conns = tasks.plan.cfg.run.max_connections
     if workers == 1:
         return judge_here(tasks, units, folder, conns, display, label)
-    full = {(a, b): list(ids) if ids is not None else [str(s.id) for s in tasks.task(a, b).dataset]
-            for (a, b), ids in units.items()}
+    started = start_workers(workers - 1)  # their imports overlap this process building its tasks
+    try:
+        full = {(a, b): list(ids) if ids is not None else [str(s.id) for s in tasks.task(a, b).dataset]
+                for (a, b), ids in units.items()}
+    except BaseException:
+        stop_unused(started)
+        raise
 
     def judge_local(shard: dict[Pair, list[str]], where: Path, connections: int, name: str) -> list[IndexEntry]:
         return judge_here(tasks, shard, where, connections, "none", name)
 
     with worker_progress(display):  # each shard prints its own progress lines
-        return run_workers(tasks.plan, shard_units(full, workers), folder, judge_local, label)
+        return run_workers(tasks.plan, shard_units(full, workers), folder, judge_local, label, started=started)
 
 
 def write_stage2_index(run_dir: Path, entries: list[IndexEntry]) -> list[Path]:

@@ -9,10 +9,11 @@ judged in `<folder>/shard-<k>-of-<W>/`, with `max_connections` split so the work
 run's.
 
 The running process judges shard 0 itself (it is already warm); each other non-empty shard is a `python -m
-harness.run._workers_main` process (about 2 s of imports to start). It reads its job (a pickled `Job`: the plan
-and the units of its shard) from stdin, writes its index entries to `Job.result` and exits. It also exits as soon
-as stdin closes, which happens when the parent dies (kill -9 included), so a killed run leaves no worker behind
-to race its own resume.
+harness.run._workers_main` process (about 2 s of imports to start), started before the parent builds its tasks
+so that the imports overlap. It reads its job (a pickled `Job`: the plan and the units of its shard) from stdin,
+builds its tasks, says it is ready (the shards start together), writes its index entries to `Job.result` and
+exits. It also exits as soon as stdin closes, which happens when the parent dies (kill -9 included), so a killed
+run leaves no worker behind to race its own resume.
 """
 
 from __future__ import annotations
@@ -84,20 +85,43 @@ def shard_units(units: Units, workers: int) -> list[dict[Pair, list[str]]]:
     return shards
 
 
+def start_workers(n: int) -> list[subprocess.Popen[bytes]]:
+    """Start `n` worker processes ahead of their jobs: each imports the harness and inspect, then waits on stdin,
+    so the imports overlap the parent's own set-up. `run_workers` sends the jobs (or closes the stdin of one it
+    does not need, and it exits)."""
+    root = str(Path(__file__).resolve().parents[2])  # importable from a source checkout too
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    return [subprocess.Popen([sys.executable, "-m", "harness.run._workers_main"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, env=env) for _ in range(n)]
+
+
+def stop_unused(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Close the stdin of started workers that got no job (they exit) and reap them."""
+    for proc in procs:
+        if proc.stdin is not None and not proc.stdin.closed:
+            proc.stdin.close()
+        if proc.stdout is not None and not proc.stdout.closed:
+            proc.stdout.close()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def run_workers(plan: RunPlan, shards: list[dict[Pair, list[str]]], folder: Path,
                 judge_local: Callable[[dict[Pair, list[str]], Path, int, str], list[IndexEntry]],
-                label: str = "stage 2") -> list[IndexEntry]:
+                label: str = "stage 2", started: list[subprocess.Popen[bytes]] | None = None) -> list[IndexEntry]:
     """Judge `shards[k]` in `folder/shard-<k>-of-<W>/` (W = len(shards)): shard 0 in this process with
     `judge_local(units, folder, connections, label)` (already warm, with its built tasks), every other non-empty
     shard in a `python -m harness.run._workers_main` process; returns the index entries of every shard's logs.
 
     Every shard runs to its end even when another fails (what it finished is kept for the resume); then a
-    failure raises `StageError`.
+    failure raises `StageError`. `started`: processes from `start_workers` to use first (the rest are stopped).
     """
     workers = len(shards)
     conns = split_connections(plan.cfg.run.max_connections, workers)
-    root = str(Path(__file__).resolve().parents[2])  # importable from a source checkout too
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    spare = list(started or [])
     procs: list[tuple[int, subprocess.Popen[bytes], Path]] = []
     failed: list[str] = []
     entries: list[dict[str, str]] = []
@@ -113,12 +137,13 @@ def run_workers(plan: RunPlan, shards: list[dict[Pair, list[str]]], folder: Path
                 result = Path(tmp) / f"shard-{k}.json"
                 job = Job(plan, shards[k], str(folder / f"shard-{k}-of-{workers}"), conns[k], name(k), str(result))
                 payload = pickle.dumps(job)
-                proc = subprocess.Popen([sys.executable, "-m", "harness.run._workers_main"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, env=env)
+                proc = spare.pop(0) if spare else start_workers(1)[0]
                 assert proc.stdin is not None
                 proc.stdin.write(_LEN.pack(len(payload)) + payload)
                 proc.stdin.flush()  # stdin stays open: closing it tells the worker to stop
                 procs.append((k, proc, result))
+            stop_unused(spare)
+            spare = []
             for _, proc, _ in procs:  # start shard 0 with the others, so that equal shards end together
                 assert proc.stdout is not None
                 proc.stdout.read(1)  # the worker's "ready" byte, or EOF when it failed to start
@@ -135,6 +160,7 @@ def run_workers(plan: RunPlan, shards: list[dict[Pair, list[str]]], folder: Path
                 else:
                     failed.append(f"shard {k + 1}/{workers} (exit {code})")
         finally:
+            stop_unused(spare)
             for _, proc, _ in procs:
                 if proc.poll() is None:  # interrupted: stop the rest
                     proc.terminate()

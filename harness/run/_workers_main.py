@@ -31,7 +31,10 @@ def _exit_when_parent_goes(fd: int) -> None:
 def main() -> int:
     """Run the job read from stdin; exit status 0 when its shard was judged, 1 when it failed."""
     stdin = sys.stdin.buffer
-    (size,) = _LEN.unpack(stdin.read(_LEN.size))
+    head = stdin.read(_LEN.size)
+    if len(head) < _LEN.size:  # started ahead of its job and then not needed (an empty shard, or the parent failed)
+        return 0
+    (size,) = _LEN.unpack(head)
     job: Job = pickle.loads(stdin.read(size))
     threading.Thread(target=_exit_when_parent_goes, args=(stdin.fileno(),), daemon=True).start()
     ready = os.dup(1)  # the pipe the parent reads one "ready" byte from
