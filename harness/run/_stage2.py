@@ -115,18 +115,17 @@ def judge_units(tasks: PairTasks, units: Units, folder: Path, *, workers: int = 
     conns = tasks.plan.cfg.run.max_connections
     if workers == 1:
         return judge_here(tasks, units, folder, conns, display, label)
-    started = start_workers(workers - 1)  # their imports overlap this process building its tasks
-    try:
-        full = {(a, b): list(ids) if ids is not None else [str(s.id) for s in tasks.task(a, b).dataset]
-                for (a, b), ids in units.items()}
-    except BaseException:
-        stop_unused(started)
-        raise
-
     def judge_local(shard: dict[Pair, list[str]], where: Path, connections: int, name: str) -> list[IndexEntry]:
         return judge_here(tasks, shard, where, connections, "none", name)
 
-    with worker_progress(display):  # each shard prints its own progress lines
+    with worker_progress(display):  # each shard prints its own progress lines (a worker reads the mode at start)
+        started = start_workers(workers - 1)  # their imports overlap this process building its tasks
+        try:
+            full = {(a, b): list(ids) if ids is not None else [str(s.id) for s in tasks.task(a, b).dataset]
+                    for (a, b), ids in units.items()}
+        except BaseException:
+            stop_unused(started)
+            raise
         return run_workers(tasks.plan, shard_units(full, workers), folder, judge_local, label, started=started)
 
 
