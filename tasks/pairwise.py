@@ -59,7 +59,8 @@ def read_stage1(log: str) -> tuple[str, dict[str, EvalSample]]:
     # a few samples per opening of the log (harness.core.iter_log_samples), without their events: a dialogue's
     # transcript is its messages, and the events were ~80% of what the stage-1 samples held (benchmarks/README.md,
     # *Stage-2 memory by phase*)
-    samples = {str(s.id): s for s in iter_log_samples(path, exclude_fields=set(STAGE1_UNREAD)) if s.epoch == 1}
+    read = iter_log_samples(path, exclude_fields=set(STAGE1_UNREAD), header=header)
+    samples = {str(s.id): s for s in read if s.epoch == 1}
     errored = [sid for sid, s in samples.items() if s.error is not None]
     if errored:
         raise InputError(path, "sample", errored[0], f"{len(errored)} stage-1 sample(s) errored",

@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from inspect_ai.log import EvalSample
+    from inspect_ai.log import EvalLog, EvalSample
 
 SAMPLES_PER_READ = 256
 """Samples fetched per opening of a log (`iter_log_samples`): bounds the memory, amortises the opening."""
 
 
 def iter_log_samples(log: str | Path, *, all_samples_required: bool = True, exclude_fields: set[str] | None = None,
-                     per_read: int = SAMPLES_PER_READ) -> Iterator[EvalSample]:
+                     header: EvalLog | None = None, per_read: int = SAMPLES_PER_READ) -> Iterator[EvalSample]:
     """Every sample of an inspect log in the order `read_eval_log_samples` gives (the header's sample ids, each
     epoch), holding at most `per_read` of them at a time.
 
@@ -24,6 +24,8 @@ def iter_log_samples(log: str | Path, *, all_samples_required: bool = True, excl
     `per_read` samples per opening. Same contract as `read_eval_log_samples`: with `all_samples_required` an
     incomplete log or a missing sample raises (RuntimeError / IndexError); without it missing samples are skipped.
     `exclude_fields` (e.g. `{"events", "attachments"}`) leaves those sample fields unread, as in inspect's readers.
+    `header`: the log's header when the caller has read it already (`read_eval_log(log, header_only=True)`), so it
+    is not read again (a header read also parses the log's reductions: ~140 MiB for a 100 k-verdict stage-2 log).
     Logs in inspect's JSON format are read by `read_eval_log_samples` itself (a JSON log is parsed whole anyway).
     """
     from inspect_ai.log import read_eval_log, read_eval_log_sample, read_eval_log_samples, read_eval_log_samples_by_id
@@ -33,7 +35,8 @@ def iter_log_samples(log: str | Path, *, all_samples_required: bool = True, excl
         yield from read_eval_log_samples(path, all_samples_required=all_samples_required,
                                          exclude_fields=exclude_fields)
         return
-    header = read_eval_log(path, header_only=True)
+    if header is None:
+        header = read_eval_log(path, header_only=True)
     ids = header.eval.dataset.sample_ids
     if ids is None:
         raise RuntimeError("This log file does not include sample_ids "

@@ -158,7 +158,7 @@ def _read_log(path: Path, allow_incomplete: bool) -> tuple[dict[str, Any], list[
     if header.status != "success" and not allow_incomplete:
         raise InputError(path, "status", header.status, "preference log is not complete",
                          "re-run the collection (it resumes), or pass allow_incomplete=True")
-    samples = [s for s in iter_log_samples(path, all_samples_required=False) if s.epoch == 1]
+    samples = [s for s in iter_log_samples(path, all_samples_required=False, header=header) if s.epoch == 1]
     return dict(header.eval.metadata or {}), samples
 
 

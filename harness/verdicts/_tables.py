@@ -44,7 +44,7 @@ def verdict_columns(log_path: Path, run: str, judge_name: str = "") -> dict[str,
     cols: dict[str, list[Any]] = {c: [] for c in COLUMNS}
     put = [cols[c].append for c in COLUMNS]
     mode, log_name = meta.get("judge_mode", "persona"), log_path.name
-    for s in iter_log_samples(log_path, all_samples_required=True):
+    for s in iter_log_samples(log_path, all_samples_required=True, header=header):
         score = next(iter((s.scores or {}).values()), None)
         if s.error is not None or score is None or not score.metadata:
             raise ValueError(f"{log_path}: sample {s.id} has no judge score ({s.error.message if s.error else ''}); "

@@ -66,3 +66,14 @@ def test_excluded_fields_are_left_unread(log_file: Path) -> None:
     light = next(iter_log_samples(log_file, exclude_fields={"events"}))
     assert full.events and not light.events
     assert (light.id, light.output.completion) == (full.id, full.output.completion)
+
+
+def test_a_header_the_caller_read_is_used_not_read_again(log_file: Path) -> None:
+    header = read_eval_log(str(log_file), header_only=True)
+    same = [(s.id, s.epoch) for s in iter_log_samples(log_file, header=header)]
+    assert same == [(s.id, s.epoch) for s in iter_log_samples(log_file)]
+    # the samples read are the ones the given header lists: a header trimmed to two ids gives their 2 x 2 samples
+    assert header.eval.dataset.sample_ids is not None
+    header.eval.dataset.sample_ids = ["z", "s1"]
+    assert [(s.id, s.epoch) for s in iter_log_samples(log_file, header=header)] == [
+        ("z", 1), ("z", 2), ("s1", 1), ("s1", 2)]
