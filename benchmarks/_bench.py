@@ -97,6 +97,11 @@ def cpu_seconds(children: bool = True) -> float:
     return sum(u.ru_utime + u.ru_stime for u in usage)
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident memory so far, MiB (`ru_maxrss`, KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def server_cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) used so far by a running process, e.g. the loopback server (psutil)."""
     import psutil

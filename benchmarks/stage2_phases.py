@@ -20,7 +20,6 @@ import ctypes
 import gc
 import os
 import re
-import resource
 import shutil
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _bench import header
+from _bench import header, peak_rss_mib
 from stage2_memory import run_step, write_run
 
 from harness.testing import bench_server
@@ -143,7 +142,7 @@ def main() -> None:
         done.set()
     peak_t, peak = max(trace, key=lambda x: x[1]) if trace else (0.0, 0.0)
     print(f"\n{args.verdicts:,} verdicts requested, {total:,} comparisons; peak RSS (ru_maxrss) "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB, sampled peak {peak:.0f} MiB at "
+          f"{peak_rss_mib():.0f} MiB, sampled peak {peak:.0f} MiB at "
           f"{peak_t:.1f} s\n")
     print("| time | mark | RSS | py blocks | py arenas | malloc used | malloc held |")
     print("|---|---|---|---|---|---|---|")

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _bench import ROOT, header
+from _bench import ROOT, header, peak_rss_mib
 
 CANDIDATES = ("base", "gpt-4o", "sft", "dpo", "soup", "joint", "modpo")
 CRITERIA = ("empathy", "safety")
@@ -105,7 +104,7 @@ def main() -> None:
             for name in STEPS:
                 wall, rss = step(name, run_dir, args.n_boot)
                 print(f"| {n:,} | {size:.1f} MiB | {name} | {wall:.1f} s | {rss:.0f} MiB |", flush=True)
-    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    me = peak_rss_mib()
     print(f"(this process, which synthesized the tables: peak RSS {me:.0f} MiB)")
 
 

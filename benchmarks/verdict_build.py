@@ -12,13 +12,12 @@ j0, j1, ...): the same per-log work as a run with that many logs of that size, o
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from _bench import header
+from _bench import header, peak_rss_mib
 
 from harness.core import atomic_write_parquet
 from harness.run import stage2_logs
@@ -42,7 +41,7 @@ def main() -> None:
         atomic_write_parquet(df, Path(tmp) / "verdicts.parquet")
         wall = time.perf_counter() - t
         size = (Path(tmp) / "verdicts.parquet").stat().st_size / 2**20
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mib()
     print(f"| {len(df):,} | {args.copies} x {src.stat().st_size / 2**20:.0f} MiB | {size:.1f} MiB | {wall:.1f} s "
           f"| {peak:.0f} MiB |")
 
